@@ -1,0 +1,36 @@
+"""tinygrad_edu: a readable reverse-mode autograd engine with compiled CNN kernels.
+
+    import tinygrad_edu as tg
+    x = tg.Tensor([[1.0, 2.0]], requires_grad=True)
+    loss = (x @ x.T).sum()
+    loss.backward()          # x.grad == 2x
+"""
+
+import numpy as _np
+
+from ._state import manual_seed
+from .backend import get_backend, set_backend, use_backend
+from .function import Function
+from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck
+from .tensor import Tensor, cat, stack, where
+
+__version__ = "0.1.0"
+
+# dtypes under PyTorch's names (they are numpy's dtypes)
+float32 = _np.float32
+float64 = _np.float64
+float16 = _np.float16
+int32 = _np.int32
+int64 = _np.int64
+bool_ = _np.bool_
+float = float32  # noqa: A001 - as torch.float
+double = float64
+long = int64
+
+# Factories as functions too, as torch.zeros(...)
+tensor = Tensor
+zeros, ones, full, eye, arange = Tensor.zeros, Tensor.ones, Tensor.full, Tensor.eye, Tensor.arange
+randn, rand, uniform = Tensor.randn, Tensor.rand, Tensor.uniform
+zeros_like, ones_like, full_like = Tensor.zeros_like, Tensor.ones_like, Tensor.full_like
+randn_like, rand_like = Tensor.randn_like, Tensor.rand_like

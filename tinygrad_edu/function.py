@@ -1,0 +1,93 @@
+"""The `Function` base class: one differentiable op = one forward and one backward.
+
+Every op of tinygrad_edu is a subclass of `Function` with two static methods that sit side by
+side, exactly like PyTorch's `torch.autograd.Function`::
+
+    class Mul(Function):
+        '''out = a * b;  ∂out/∂a = b,  ∂out/∂b = a'''
+
+        @staticmethod
+        def forward(ctx, a, b):            # a, b: numpy arrays
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad_out):       # grad_out: numpy array, shape of out
+            a, b = ctx.saved_tensors
+            return grad_out * b, grad_out * a   # one gradient per forward argument
+
+    y = Mul.apply(x1, x2)                  # Tensors in, Tensor out, graph recorded
+
+Unlike PyTorch, `forward` and `backward` work on plain numpy arrays: the Tensor wrapping, the
+graph and the broadcasting bookkeeping are the engine's job (see tensor.py), so the op itself is
+only the math. `backward` returns one entry per positional argument of `forward`; use None for
+arguments that are not tensors (sizes, flags) or that need no gradient. A returned gradient
+may have the broadcast shape of the output: the engine sums it back to the input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _state
+
+# tensor.py imports this module and then sets this name to its Tensor class; apply() needs it
+# on every call and a module-level name is the cheapest lookup.
+Tensor: Any = None
+
+
+class Function:
+    """Base class of differentiable ops. An instance is the graph node ("ctx") of one call."""
+
+    # After apply(): `parents` holds the positional arguments that were Tensors (None for the
+    # others) and `needs_input_grad` says which of them require a gradient.
+    def __init__(self) -> None:
+        self.saved_tensors: tuple = ()
+        self._freed = False
+
+    # -- the two methods every op writes -------------------------------------------------
+    @staticmethod
+    def forward(ctx: "Function", *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: "Function", grad_output: np.ndarray):
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad_output)")
+
+    # -- helpers used inside forward -----------------------------------------------------
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep what backward needs; freed after backward unless retain_graph=True."""
+        self.saved_tensors = arrays
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _free(self) -> None:
+        self.saved_tensors = ()
+        self._freed = True
+
+    # -- running an op -------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any):
+        """Run forward on the arrays inside the Tensor arguments and record the graph node."""
+        ctx = cls()
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if not isinstance(out, np.ndarray):
+            out = np.asarray(out)
+        if not _state.grad_enabled():
+            return Tensor._make(out, False)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if not any(needs):
+            return Tensor._make(out, False)
+        if out.dtype.kind != "f":
+            raise TypeError(f"{cls.__name__} returned dtype {out.dtype}; only floating point "
+                            "results can carry gradients")
+        ctx.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
+        ctx.needs_input_grad = needs
+        result = Tensor._make(out, True)
+        result._ctx = ctx
+        return result

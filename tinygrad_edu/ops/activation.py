@@ -1,0 +1,137 @@
+"""Activations, softmax and dropout. `x`, `out` and `g` (= ∂L/∂out) all have the same shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class ReLU(Function):
+    """out = max(x, 0).   ∂L/∂x = g · [x > 0]."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out > 0)
+
+
+class LeakyReLU(Function):
+    """out = x if x > 0 else slope·x.   ∂L/∂x = g · (1 if x > 0 else slope)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, g, g * ctx.slope), None
+
+
+class ELU(Function):
+    """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (1 if x > 0 else out + α)."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        ctx.save_for_backward(x, out)
+        ctx.alpha = alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return np.where(x > 0, g, g * (out + ctx.alpha)), None
+
+
+class Sigmoid(Function):
+    """out = σ(x) = 1 / (1 + e⁻ˣ).   ∂L/∂x = g · out · (1 − out)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        # e^{-|x|} never overflows: σ(x) = 1/(1+e^{-x}) for x ≥ 0, e^{x}/(1+e^{x}) for x < 0.
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Tanh(Function):
+    """out = tanh(x).   ∂L/∂x = g · (1 − out²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+class Softmax(Function):
+    """out_i = e^{x_i} / Σ_j e^{x_j} along `dim`.   ∂L/∂x = out · (g − Σ_j g_j·out_j)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = np.exp(x - x.max(axis=dim, keepdims=True))  # minus the max: no overflow
+        out = shifted / shifted.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(axis=ctx.dim, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    """out_i = x_i − log Σ_j e^{x_j} along `dim`.   ∂L/∂x = g − softmax(x) · Σ_j g_j."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - x.max(axis=dim, keepdims=True)  # log-sum-exp trick: exact and finite
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - np.exp(out) * g.sum(axis=ctx.dim, keepdims=True), None
+
+
+class Dropout(Function):
+    """out = x · mask / (1 − p), mask_i ~ Bernoulli(1 − p).   ∂L/∂x = g · mask / (1 − p).
+
+    `mask` is drawn by the caller (from tinygrad_edu's seeded generator) and passed in, already
+    scaled, so forward and backward use the very same mask.
+    """
+
+    @staticmethod
+    def forward(ctx, x, scaled_mask):
+        ctx.save_for_backward(scaled_mask)
+        return x * scaled_mask
+
+    @staticmethod
+    def backward(ctx, g):
+        (scaled_mask,) = ctx.saved_tensors
+        return g * scaled_mask, None

@@ -1,0 +1,47 @@
+"""Matrix product, numpy's `@` rules (batched, broadcasting batch axes, 1-D operands)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def _swap_last(m):
+    return np.swapaxes(m, -1, -2)
+
+
+class MatMul(Function):
+    """out = a @ b.   a: (…, n, k), b: (…, k, m), out: (…, n, m).
+
+    ∂L/∂a = g @ bᵀ   (…, n, k)        ∂L/∂b = aᵀ @ g   (…, k, m)
+
+    A 1-D a is a row (1, k) and a 1-D b a column (k, 1) for the formulas; the extra axis is
+    removed again afterwards. Broadcast batch axes are summed back by the engine.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = np.matmul(g, _swap_last(b2))
+            if a.ndim == 1:
+                grad_a = np.squeeze(grad_a, -2)
+        if need_b:
+            grad_b = np.matmul(_swap_last(a2), g)
+            if b.ndim == 1:
+                grad_b = np.squeeze(grad_b, -1)
+        return grad_a, grad_b

@@ -1,0 +1,140 @@
+"""Movement ops: they only rearrange elements, so backward rearranges g the opposite way."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class Reshape(Function):
+    """out = x viewed with a new shape (same elements, same order).   ∂L/∂x = g reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.reshape(g, ctx.shape), None
+
+
+class Permute(Function):
+    """out = x with its axes reordered: out.shape[i] = x.shape[order[i]].   ∂L/∂x = g permuted
+    by the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, order):
+        ctx.order = order
+        return np.transpose(x, order)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.transpose(g, np.argsort(ctx.order)), None
+
+
+class Expand(Function):
+    """out = x broadcast to `shape` (size-1 axes repeated).   ∂L/∂x = g summed over the
+    repeated axes (the engine does the summing, as for any broadcast)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def _is_basic(index) -> bool:
+    """True when numpy indexing with `index` picks each element at most once (no int arrays)."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, np.ndarray) and item.dtype != bool:
+            return False
+        if isinstance(item, (list, tuple)):
+            return False
+    return True
+
+
+class GetItem(Function):
+    """out = x[index] (numpy rules: ints, slices, None, ..., boolean masks, integer arrays).
+
+    ∂L/∂x = zeros of x's shape with g scattered back to the picked positions. An integer array
+    may pick an element twice; then its gradients add up (scatter-add, `np.add.at`).
+    """
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = np.zeros(ctx.shape, dtype=g.dtype)
+        if _is_basic(ctx.index):
+            grad[ctx.index] = g
+        else:
+            from .._C import index_add  # compiled scatter-add for the common x[rows] case
+
+            index_add.scatter_add(grad, ctx.index, g)
+        return grad, None
+
+
+class Cat(Function):
+    """out = the inputs joined along `dim`.   ∂L/∂x_k = the slice of g where x_k landed."""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, *np.split(g, ctx.bounds, axis=ctx.dim))
+
+
+class Stack(Function):
+    """out = the inputs stacked along a new axis `dim`.   ∂L/∂x_k = g[..., k, ...] on that axis."""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, *np.moveaxis(g, ctx.dim, 0))
+
+
+# PyTorch's padding modes and their numpy names.
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+              "circular": "wrap"}
+
+
+class Pad(Function):
+    """out = x padded; `widths` is numpy's ((before, after), ...) for every axis.
+
+    constant: out = x placed inside a frame of `value`;  ∂L/∂x = g cut out of the frame.
+    reflect / replicate / circular: each output element copies some input element, so
+    ∂L/∂x_i = Σ of g over every output position that copied x_i (a scatter-add).
+    """
+
+    @staticmethod
+    def forward(ctx, x, widths, mode, value):
+        ctx.shape, ctx.widths, ctx.mode = x.shape, widths, mode
+        if mode == "constant":
+            return np.pad(x, widths, mode="constant", constant_values=value)
+        # Pad a grid of element numbers the same way: it says which x element each output copies.
+        ctx.source = np.pad(np.arange(x.size).reshape(x.shape), widths, mode=_PAD_MODES[mode])
+        return x.reshape(-1)[ctx.source]
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.mode == "constant":
+            inner = tuple(slice(before, before + n) for (before, _), n in zip(ctx.widths, ctx.shape))
+            return g[inner], None, None, None
+        grad = np.bincount(ctx.source.ravel(), weights=g.ravel(), minlength=int(np.prod(ctx.shape)))
+        return grad.reshape(ctx.shape).astype(g.dtype), None, None, None
