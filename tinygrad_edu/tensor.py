@@ -537,6 +537,24 @@ class Tensor:
     def sigmoid(self): return A.Sigmoid.apply(self)
     def tanh(self): return A.Tanh.apply(self)
 
+    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+        """x where x > 0, else negative_slope · x."""
+        return A.LeakyReLU.apply(self, float(negative_slope))
+
+    def elu(self, alpha: float = 1.0) -> "Tensor":
+        """x where x > 0, else alpha · (eˣ − 1)."""
+        return A.ELU.apply(self, float(alpha))
+
+    def dropout(self, p: float = 0.5, training: bool = True) -> "Tensor":
+        """Zero each element with probability p and scale the rest by 1/(1 − p) (training only)."""
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        if not training or p == 0.0:
+            return self
+        keep = _state.rng().random(self.shape) >= p
+        scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+        return A.Dropout.apply(self, (keep * scale).astype(self.dtype))
+
     def softmax(self, dim: int) -> "Tensor":
         """e^{x_i} / Σ_j e^{x_j} along `dim` (computed without overflow)."""
         (dim,) = _norm_dims(dim, self.ndim)

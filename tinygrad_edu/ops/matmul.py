@@ -31,10 +31,9 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         a2 = a[np.newaxis, :] if a.ndim == 1 else a
         b2 = b[:, np.newaxis] if b.ndim == 1 else b
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+        # Give g back the axes a 1-D operand dropped: shape (…, n, m) as in the formulas.
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         grad_a = grad_b = None
         if need_a:
             grad_a = np.matmul(g, _swap_last(b2))
