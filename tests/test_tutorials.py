@@ -1,0 +1,48 @@
+"""Every tutorial runs in quick mode (in a subprocess, as a user would run it) and shows that
+learning happened: its last line `RESULT {json}` carries the metrics checked here.
+
+Quick mode trains for a few seconds only, so the thresholds are "clearly better than chance /
+clearly lower than at the start", not the full-run targets listed in tutorials/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
+
+
+def run_quick(name: str, out: Path) -> dict:
+    """Run tutorials/<name>.py --quick and return the parsed RESULT line (and the PNGs made)."""
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("sklearn")
+    script = TUTORIALS / f"{name}.py"
+    assert script.exists(), f"missing tutorial {script}"
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", TQDM_DISABLE="1")
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=240, env=env,
+                          cwd=TUTORIALS.parent)
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, f"{name} printed no RESULT line:\n{proc.stdout[-2000:]}"
+    result = json.loads(lines[-1][len("RESULT "):])
+    assert result["quick"] is True
+    saved = json.loads((out / f"{name}_metrics.json").read_text())
+    assert saved == result, "metrics file and RESULT line disagree"
+    result["pngs"] = sorted(p.name for p in out.glob("*.png"))
+    return result
+
+
+def test_01_backprop_step_by_step(tmp_path):
+    r = run_quick("01_backprop_step_by_step", tmp_path)
+    assert r["gradcheck"] is True
+    assert r["max_abs_diff_engine_vs_hand"] < 1e-10
+    assert r["final_loss"] < 0.6 * r["initial_loss"]
+    assert r["train_accuracy"] > 0.6          # three classes: chance is 1/3
+    assert r["pngs"]

@@ -1,0 +1,193 @@
+"""Helpers shared by the tutorials (tutorials/NN_name.py): command line, progress bar, figures,
+data splits and the final machine-readable result line.
+
+Every tutorial is a script and, through jupytext, a notebook. The helpers hide the small
+differences between the two:
+
+- `parse_args()` reads `--quick`, `--out` and `--seed` with `parse_known_args`, because inside a
+  notebook `sys.argv` holds the kernel's own arguments.
+- `pyplot()` returns matplotlib's pyplot with the file-only "Agg" backend when run as a script
+  (no window pops up, works on a server) and leaves the notebook's inline backend alone.
+- `save_figure()` writes a PNG into the output folder.
+- `progress()` is a tqdm progress bar, or a plain iterator when tqdm is not installed.
+- `report()` prints the last line, `RESULT {json}`, that tests/test_tutorials.py reads, and writes
+  the same numbers to `<out>/<name>_metrics.json`.
+
+>>> args = parse_args("demo", argv=["--quick", "--out", "/tmp/tg_demo_out", "--seed", "3"])
+>>> args.quick, args.seed, args.out.name
+(True, 3, 'tg_demo_out')
+>>> line = report("demo", args, {"accuracy": 0.975}, print_line=False)
+>>> line["accuracy"], line["quick"]
+(0.975, True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+
+def _default_out_dir() -> Path:
+    """`out/` beside the tutorial script that called parse_args, else tutorials/out/ of the cwd."""
+    for frame in inspect.stack()[2:]:  # the first frames are this module's own functions
+        script = frame.frame.f_globals.get("__file__")
+        if script and Path(script).resolve() != Path(__file__).resolve():
+            return Path(script).resolve().parent / "out"
+    cwd = Path.cwd()  # in a notebook there is no __file__: the kernel runs in the notebook's folder
+    return cwd / "out" if cwd.name == "tutorials" else cwd / "tutorials" / "out"
+
+
+def parse_args(description: str = "", argv: Sequence[str] | None = None,
+               extra: Iterable[tuple[tuple, dict]] = ()) -> argparse.Namespace:
+    """The tutorials' command line: `--quick`, `--out DIR`, `--seed N` (+ `extra` options).
+
+    extra: pairs (args, kwargs) passed to `ArgumentParser.add_argument`, for a tutorial's own
+        options. Unknown arguments are ignored (a notebook kernel passes its own).
+    The result also carries `started` (time.perf_counter() at parsing), used by `report()`.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true",
+                        help="a few iterations only (for CI); the metrics are then much lower")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for figures and metrics (default: tutorials/out/)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    for arg_names, kwargs in extra:
+        parser.add_argument(*arg_names, **kwargs)
+    args, _unknown = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    args.out = Path(args.out) if args.out is not None else _default_out_dir()
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.started = time.perf_counter()
+    return args
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel."""
+    return "ipykernel" in sys.modules
+
+
+def pyplot():
+    """matplotlib.pyplot, with the file-only Agg backend unless running inside a notebook."""
+    import matplotlib
+
+    if not in_notebook():
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, args: argparse.Namespace, name: str) -> Path:
+    """Save `fig` as `<out>/<name>.png`, print where it went, and close it (unless in a notebook,
+    where it is shown inline). Returns the path."""
+    path = Path(args.out) / f"{name}.png"
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    print(f"saved figure {path}")
+    if not in_notebook():
+        pyplot().close(fig)
+    return path
+
+
+def progress(iterable: Iterable, desc: str = "", total: int | None = None, **kwargs):
+    """A progress bar (tqdm) over `iterable`; a plain iterator when tqdm is missing.
+
+    The bar object has `set_postfix(loss=...)` (a no-op without tqdm) so that loops can show
+    their current loss either way.
+    """
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _PlainProgress(iterable)
+    return tqdm(iterable, desc=desc, total=total, dynamic_ncols=True, mininterval=0.5, **kwargs)
+
+
+class _PlainProgress:
+    """Stand-in for tqdm: iterates and ignores postfix updates."""
+
+    def __init__(self, iterable):
+        self._iterable = iterable
+
+    def __iter__(self):
+        return iter(self._iterable)
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def close(self):
+        pass
+
+
+def _jsonable(value):
+    if isinstance(value, (np.floating, float)):
+        return float(f"{float(value):.6g}")  # six significant digits keep the line short
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def report(name: str, args: argparse.Namespace, metrics: dict, print_line: bool = True) -> dict:
+    """Finish a tutorial: add mode and wall time to `metrics`, write `<out>/<name>_metrics.json`,
+    and print them as the last line `RESULT {json}` (read by tests/test_tutorials.py)."""
+    line = {"tutorial": name, "quick": bool(args.quick),
+            "seconds": round(time.perf_counter() - getattr(args, "started", time.perf_counter()), 1)}
+    line.update(_jsonable(dict(metrics)))
+    (Path(args.out) / f"{name}_metrics.json").write_text(json.dumps(line, indent=2) + "\n")
+    if print_line:
+        print("RESULT " + json.dumps(line), flush=True)
+    return line
+
+
+def train_test_split(n: int, test_fraction: float = 0.2, seed: int = 0,
+                     labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a random split of n samples into train and test, stratified by `labels` when
+    given (each class keeps its share in both parts).
+
+    >>> train, test = train_test_split(10, 0.3, seed=1)
+    >>> len(train), len(test), sorted(np.concatenate([train, test])) == list(range(10))
+    (7, 3, True)
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    rng = np.random.default_rng(seed)
+    groups = [np.arange(n)] if labels is None else \
+        [np.flatnonzero(np.asarray(labels) == c) for c in np.unique(labels)]
+    train, test = [], []
+    for idx in groups:
+        idx = rng.permutation(idx)
+        n_test = int(round(len(idx) * test_fraction))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def upsample_images(images: np.ndarray, size: int) -> np.ndarray:
+    """Resize (N, H, W) images to (N, size, size) by bilinear interpolation (numpy only).
+
+    Used to bring scikit-learn's 8×8 digits to the 32×32 inputs LeNet-5 was designed for.
+
+    >>> upsample_images(np.ones((2, 8, 8)), 32).shape
+    (2, 32, 32)
+    """
+    images = np.asarray(images, dtype=np.float64)
+    n, h, w = images.shape
+
+    def grid(old: int):
+        # pixel centres of the new grid, expressed in the old grid's coordinates
+        pos = np.clip((np.arange(size) + 0.5) * old / size - 0.5, 0, old - 1)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, old - 1)
+        return lo, hi, pos - lo
+
+    (y0, y1, wy), (x0, x1, wx) = grid(h), grid(w)
+    rows = images[:, y0, :] * (1 - wy)[None, :, None] + images[:, y1, :] * wy[None, :, None]
+    return rows[:, :, x0] * (1 - wx) + rows[:, :, x1] * wx
