@@ -43,9 +43,11 @@ class Function:
 
     # After apply(): `parents` holds the positional arguments that were Tensors (None for the
     # others) and `needs_input_grad` says which of them require a gradient.
-    def __init__(self) -> None:
-        self.saved_tensors: tuple = ()
-        self._freed = False
+    # Defaults live on the class, so making a ctx needs no __init__ call (apply is the hot path).
+    saved_tensors: tuple = ()
+    _freed: bool = False
+    parents: tuple = ()
+    needs_input_grad: tuple = ()
 
     # -- the two methods every op writes -------------------------------------------------
     @staticmethod
@@ -74,20 +76,32 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any):
         """Run forward on the arrays inside the Tensor arguments and record the graph node."""
         ctx = cls()
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = cls.forward(ctx, *arrays, **kwargs)
-        if not isinstance(out, np.ndarray):
+        arrays, parents, needs = [], [], []
+        for a in args:  # one pass: unwrap Tensors and note which ones want a gradient
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                parents.append(a)
+                needs.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                parents.append(None)
+                needs.append(False)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as err:
+            if "broadcast" not in str(err):
+                raise
+            shapes = " and ".join(str(np.shape(a)) for a in arrays if hasattr(a, "shape"))
+            raise ValueError(f"{cls.__name__}: shapes {shapes} cannot be broadcast together") from None
+        if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if not _state.grad_enabled():
-            return Tensor._make(out, False)
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        if not any(needs):
+        if not (True in needs and _state._local.grad_enabled):
             return Tensor._make(out, False)
         if out.dtype.kind != "f":
             raise TypeError(f"{cls.__name__} returned dtype {out.dtype}; only floating point "
                             "results can carry gradients")
-        ctx.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
-        ctx.needs_input_grad = needs
+        ctx.parents = tuple(parents)
+        ctx.needs_input_grad = tuple(needs)
         result = Tensor._make(out, True)
         result._ctx = ctx
         return result

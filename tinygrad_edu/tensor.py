@@ -296,26 +296,18 @@ class Tensor:
         return self * 1 if self.requires_grad else Tensor._make(self.data.copy(), False)
 
     # -- arithmetic --------------------------------------------------------------------------
-    def _binary(self, fn: type, other, reverse: bool = False) -> "Tensor":
-        a, b = (other, self) if reverse else (self, other)
-        try:
-            return fn.apply(a, b)
-        except ValueError as err:
-            if "broadcast" not in str(err):
-                raise
-            raise ValueError(f"{fn.__name__}: shapes {np.shape(_data(a))} and "
-                             f"{np.shape(_data(b))} cannot be broadcast together") from None
-
-    def __add__(self, other): return self._binary(E.Add, other)
-    def __radd__(self, other): return self._binary(E.Add, other, reverse=True)
-    def __sub__(self, other): return self._binary(E.Sub, other)
-    def __rsub__(self, other): return self._binary(E.Sub, other, reverse=True)
-    def __mul__(self, other): return self._binary(E.Mul, other)
-    def __rmul__(self, other): return self._binary(E.Mul, other, reverse=True)
-    def __truediv__(self, other): return self._binary(E.Div, other)
-    def __rtruediv__(self, other): return self._binary(E.Div, other, reverse=True)
-    def __pow__(self, other): return self._binary(E.Pow, other)
-    def __rpow__(self, other): return self._binary(E.Pow, other, reverse=True)
+    # Arithmetic operators call their Function directly (the hot path of every model);
+    # Function.apply turns numpy's broadcast errors into one that names both shapes.
+    def __add__(self, other): return E.Add.apply(self, other)
+    def __radd__(self, other): return E.Add.apply(other, self)
+    def __sub__(self, other): return E.Sub.apply(self, other)
+    def __rsub__(self, other): return E.Sub.apply(other, self)
+    def __mul__(self, other): return E.Mul.apply(self, other)
+    def __rmul__(self, other): return E.Mul.apply(other, self)
+    def __truediv__(self, other): return E.Div.apply(self, other)
+    def __rtruediv__(self, other): return E.Div.apply(other, self)
+    def __pow__(self, other): return E.Pow.apply(self, other)
+    def __rpow__(self, other): return E.Pow.apply(other, self)
     def __neg__(self): return E.Neg.apply(self)
     def __pos__(self): return self
 
@@ -335,7 +327,7 @@ class Tensor:
         if k_a != k_b:
             raise ValueError(f"matmul: shapes {a.shape} and {np.shape(b)} are not aligned "
                              f"({k_a} != {k_b})")
-        return self._binary(M.MatMul, other)
+        return M.MatMul.apply(self, other)
 
     def exp(self): return E.Exp.apply(self)
     def log(self): return E.Log.apply(self)
@@ -344,10 +336,10 @@ class Tensor:
     def square(self): return self * self
 
     def maximum(self, other) -> "Tensor":
-        return self._binary(E.Maximum, other)
+        return E.Maximum.apply(self, other)
 
     def minimum(self, other) -> "Tensor":
-        return self._binary(E.Minimum, other)
+        return E.Minimum.apply(self, other)
 
     def clip(self, min=None, max=None) -> "Tensor":
         """Limit values to [min, max]; gradient flows only where the value was not clipped."""
