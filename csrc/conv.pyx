@@ -1,0 +1,379 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Convolution kernels (NCHW cross-correlation): forward and the three gradients, two paths.
+
+Shapes: x (N, C, H, W), w (O, C/groups, KH, KW), h = out (N, O, OH, OW), s stride, p padding
+(top/left), d dilation. Group q of the channels sees input channels q·C/G … and makes outputs
+q·O/G …; below, c runs over the input channels of o's group.
+
+    h[n,o,i,j]  = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n,c, i·s+m·d−p, j·s+k·d−p]   (zero outside X)
+    ∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n,c, i·s+m·d−p, j·s+k·d−p] · ∂h[n,o,i,j]
+    ∂b[o]       = Σ_n Σ_i Σ_j ∂h[n,o,i,j]                        (a numpy sum in ops/conv.py)
+    ∂X[n,c, i·s+m·d−p, j·s+k·d−p] += W[o,c,m,k] · ∂h[n,o,i,j]    (the forward's sum, scattered)
+
+direct path: the loop nests above, as written (`forward_direct`, `grad_input_direct`,
+    `grad_weight_direct`); the innermost loop runs along a row of h, so it walks contiguous memory.
+fast path: im2col copies every receptive field into a column, so the whole sum becomes one
+    matrix product per sample that BLAS (numpy's matmul) does at full speed:
+
+    cols[n, (c,m,k), (i,j)] = X[n, c, i·s+m·d−p, j·s+k·d−p]          (N, C·KH·KW, OH·OW)
+    h[n]  = W (O, C·KH·KW) @ cols[n]                                 (per group)
+    ∂W    = Σ_n ∂h[n] @ cols[n]ᵀ
+    ∂X    = col2im(Wᵀ @ ∂h[n])   (col2im adds each column back where im2col took it from)
+
+The output sizes are arguments (not recomputed here) so that padding='same' with an even kernel
+(more padding at the bottom/right, as PyTorch) and conv_transpose2d's output_padding need no
+special case: positions outside X are simply skipped. Loops run without the GIL, in parallel over
+the batch (prange; serial when built without OpenMP), except ∂W's direct loop, which runs in
+parallel over the output channels so that no two threads add into the same ∂W element.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from cython cimport floating
+from cython.parallel cimport prange
+
+cnp.import_array()
+
+
+cdef struct Geometry:
+    Py_ssize_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks at the compiled boundary (ops/conv.py checks first, with friendlier messages)
+# ---------------------------------------------------------------------------------------------
+cdef Geometry _geometry(stride, padding, dilation, Py_ssize_t groups) except *:
+    cdef Geometry g
+    g.stride_h, g.stride_w = stride
+    g.pad_h, g.pad_w = padding
+    g.dil_h, g.dil_w = dilation
+    g.groups = groups
+    if g.stride_h <= 0 or g.stride_w <= 0 or g.dil_h <= 0 or g.dil_w <= 0 or g.groups <= 0:
+        raise ValueError(f"stride {tuple(stride)}, dilation {tuple(dilation)} and groups {groups} "
+                         "must be positive")
+    if g.pad_h < 0 or g.pad_w < 0:
+        raise ValueError(f"padding {tuple(padding)} must not be negative")
+    return g
+
+
+cdef _check_shapes(tuple x_shape, tuple w_shape, tuple out_shape, Geometry g):
+    """x (N, C, H, W), w (O, C/groups, KH, KW), out (N, O, OH, OW) must fit together."""
+    if len(x_shape) != 4 or len(w_shape) != 4 or len(out_shape) != 4:
+        raise ValueError(f"expected 4-D input, weight and output, got {x_shape}, {w_shape}, {out_shape}")
+    n, c = x_shape[0], x_shape[1]
+    o, c_per_group = w_shape[0], w_shape[1]
+    if (c != c_per_group * g.groups or o % g.groups != 0 or out_shape[0] != n or out_shape[1] != o
+            or min(x_shape) < 0 or min(w_shape) <= 0 or min(out_shape) < 0):
+        raise ValueError(f"conv kernel: input {x_shape}, weight {w_shape} and output {out_shape} "
+                         f"do not fit together with groups={g.groups}")
+
+
+def _float_array(a, name):
+    """a as a C-contiguous float32/float64 array (the only layouts the loops accept)."""
+    a = np.asarray(a)
+    if a.dtype != np.float32 and a.dtype != np.float64:
+        raise TypeError(f"{name} must be float32 or float64, got {a.dtype}")
+    return np.ascontiguousarray(a)
+
+
+def _same_dtype(*arrays):
+    if len({a.dtype for a in arrays}) != 1:
+        raise TypeError(f"dtypes differ: {[str(a.dtype) for a in arrays]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Index helpers: which output columns j read inside the input row (so the inner loop has no if)
+# ---------------------------------------------------------------------------------------------
+cdef inline Py_ssize_t _first_inside(Py_ssize_t offset, Py_ssize_t stride) noexcept nogil:
+    """Smallest j ≥ 0 with j·stride + offset ≥ 0."""
+    if offset >= 0:
+        return 0
+    return (-offset + stride - 1) // stride
+
+
+cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t size,
+                                   Py_ssize_t out_size) noexcept nogil:
+    """One past the largest j < out_size with j·stride + offset < size."""
+    if size - offset <= 0:
+        return 0
+    cdef Py_ssize_t end = (size - offset + stride - 1) // stride
+    return end if end < out_size else out_size
+
+
+# ---------------------------------------------------------------------------------------------
+# direct path: the formulas as loop nests
+# ---------------------------------------------------------------------------------------------
+cdef void _forward_direct(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                          const floating[::1] b, floating[:, :, :, ::1] h, Geometry g) noexcept nogil:
+    """h[n,o,i,j] = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n, c_in, i·s+m·d−p, j·s+k·d−p]"""
+    cdef Py_ssize_t N = h.shape[0], O = h.shape[1], OH = h.shape[2], OW = h.shape[3]
+    cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
+    cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
+    cdef floating weight
+    for n in prange(N, schedule="static"):
+        for o in range(O):
+            for i in range(OH):
+                for j in range(OW):
+                    h[n, o, i, j] = b[o]
+            for c in range(C_g):
+                c_in = (o // O_g) * C_g + c                      # input channel in o's group
+                for m in range(KH):
+                    for k in range(KW):
+                        weight = w[o, c, m, k]
+                        col0 = k * g.dil_w - g.pad_w             # input column read by j = 0
+                        j_start = _first_inside(col0, g.stride_w)
+                        j_end = _end_inside(col0, g.stride_w, W, OW)
+                        for i in range(OH):
+                            row = i * g.stride_h + m * g.dil_h - g.pad_h
+                            if row < 0 or row >= H:
+                                continue                         # zero padding: adds nothing
+                            for j in range(j_start, j_end):
+                                h[n, o, i, j] += weight * x[n, c_in, row, j * g.stride_w + col0]
+
+
+cdef void _grad_input_direct(const floating[:, :, :, ::1] dh, const floating[:, :, :, ::1] w,
+                             floating[:, :, :, ::1] dx, Geometry g) noexcept nogil:
+    """∂X[n, c_in, i·s+m·d−p, j·s+k·d−p] += W[o,c,m,k] · ∂h[n,o,i,j]   (dx starts at zero)"""
+    cdef Py_ssize_t N = dh.shape[0], O = dh.shape[1], OH = dh.shape[2], OW = dh.shape[3]
+    cdef Py_ssize_t H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
+    cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
+    cdef floating weight
+    for n in prange(N, schedule="static"):
+        for o in range(O):
+            for c in range(C_g):
+                c_in = (o // O_g) * C_g + c
+                for m in range(KH):
+                    for k in range(KW):
+                        weight = w[o, c, m, k]
+                        col0 = k * g.dil_w - g.pad_w
+                        j_start = _first_inside(col0, g.stride_w)
+                        j_end = _end_inside(col0, g.stride_w, W, OW)
+                        for i in range(OH):
+                            row = i * g.stride_h + m * g.dil_h - g.pad_h
+                            if row < 0 or row >= H:
+                                continue
+                            for j in range(j_start, j_end):
+                                dx[n, c_in, row, j * g.stride_w + col0] += weight * dh[n, o, i, j]
+
+
+cdef void _grad_weight_direct(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] dh,
+                              floating[:, :, :, ::1] dw, Geometry g) noexcept nogil:
+    """∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n, c_in, i·s+m·d−p, j·s+k·d−p] · ∂h[n,o,i,j]"""
+    cdef Py_ssize_t N = dh.shape[0], O = dh.shape[1], OH = dh.shape[2], OW = dh.shape[3]
+    cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_g = dw.shape[1], KH = dw.shape[2], KW = dw.shape[3], O_g = O // g.groups
+    cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
+    cdef floating total
+    for o in prange(O, schedule="static"):                       # threads own whole rows of ∂W
+        for c in range(C_g):
+            c_in = (o // O_g) * C_g + c
+            for m in range(KH):
+                for k in range(KW):
+                    col0 = k * g.dil_w - g.pad_w
+                    j_start = _first_inside(col0, g.stride_w)
+                    j_end = _end_inside(col0, g.stride_w, W, OW)
+                    total = 0
+                    for n in range(N):
+                        for i in range(OH):
+                            row = i * g.stride_h + m * g.dil_h - g.pad_h
+                            if row < 0 or row >= H:
+                                continue
+                            for j in range(j_start, j_end):
+                                total = total + x[n, c_in, row, j * g.stride_w + col0] * dh[n, o, i, j]
+                    dw[o, c, m, k] = total
+
+
+def forward_direct(x, w, b, out_size, stride, padding, dilation, groups):
+    """h = conv2d(x, w) + b with the loop nest of the formula. b may be None; out_size (OH, OW)."""
+    x, w = _float_array(x, "input"), _float_array(w, "weight")
+    b = np.zeros(w.shape[0], dtype=w.dtype) if b is None else _float_array(b, "bias")
+    _same_dtype(x, w, b)
+    cdef Geometry g = _geometry(stride, padding, dilation, groups)
+    h = np.empty((x.shape[0], w.shape[0]) + tuple(out_size), dtype=x.dtype)
+    _check_shapes(x.shape, w.shape, h.shape, g)
+    if b.shape != (w.shape[0],):
+        raise ValueError(f"bias of shape {b.shape} does not match weight {w.shape}")
+    if x.dtype == np.float32:
+        _forward_direct[float](x, w, b, h, g)
+    else:
+        _forward_direct[double](x, w, b, h, g)
+    return h
+
+
+def grad_input_direct(dh, w, in_size, stride, padding, dilation, groups):
+    """∂X (N, C, *in_size) from ∂h (N, O, OH, OW) and w, scattering as the formula says."""
+    dh, w = _float_array(dh, "grad_output"), _float_array(w, "weight")
+    _same_dtype(dh, w)
+    cdef Geometry g = _geometry(stride, padding, dilation, groups)
+    dx = np.zeros((dh.shape[0], w.shape[1] * groups) + tuple(in_size), dtype=dh.dtype)
+    _check_shapes(dx.shape, w.shape, dh.shape, g)
+    if dh.dtype == np.float32:
+        _grad_input_direct[float](dh, w, dx, g)
+    else:
+        _grad_input_direct[double](dh, w, dx, g)
+    return dx
+
+
+def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
+    """∂W (O, C/groups, KH, KW) = Σ X·∂h over the batch and the output positions."""
+    x, dh = _float_array(x, "input"), _float_array(dh, "grad_output")
+    _same_dtype(x, dh)
+    cdef Geometry g = _geometry(stride, padding, dilation, groups)
+    if x.ndim != 4 or dh.ndim != 4 or x.shape[1] % groups:
+        raise ValueError(f"input {x.shape} and grad_output {dh.shape}: expected 4-D arrays and "
+                         f"channels divisible by groups={groups}")
+    dw = np.empty((dh.shape[1], x.shape[1] // groups) + tuple(kernel_size), dtype=x.dtype)
+    _check_shapes(x.shape, dw.shape, dh.shape, g)
+    if x.dtype == np.float32:
+        _grad_weight_direct[float](x, dh, dw, g)
+    else:
+        _grad_weight_direct[double](x, dh, dw, g)
+    return dw
+
+
+# ---------------------------------------------------------------------------------------------
+# fast path: im2col / col2im in C, the products through numpy's matmul (BLAS)
+# ---------------------------------------------------------------------------------------------
+cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, :, ::1] cols, Py_ssize_t KH,
+                  Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g) noexcept nogil:
+    """cols[n, (c·KH + m)·KW + k, i·OW + j] = X[n, c, i·s+m·d−p, j·s+k·d−p]  (0 outside X)"""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end
+    for n in prange(N, schedule="static"):
+        for c in range(C):
+            for m in range(KH):
+                for k in range(KW):
+                    r = (c * KH + m) * KW + k
+                    col0 = k * g.dil_w - g.pad_w
+                    j_start = _first_inside(col0, g.stride_w)
+                    j_end = _end_inside(col0, g.stride_w, W, OW)
+                    for i in range(OH):
+                        row = i * g.stride_h + m * g.dil_h - g.pad_h
+                        if row < 0 or row >= H:
+                            for j in range(OW):
+                                cols[n, r, i * OW + j] = 0
+                            continue
+                        for j in range(j_start):
+                            cols[n, r, i * OW + j] = 0
+                        for j in range(j_start, j_end):
+                            cols[n, r, i * OW + j] = x[n, c, row, j * g.stride_w + col0]
+                        for j in range(j_end, OW):
+                            cols[n, r, i * OW + j] = 0
+
+
+cdef void _col2im(const floating[:, :, ::1] cols, floating[:, :, :, ::1] dx, Py_ssize_t KH,
+                  Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g) noexcept nogil:
+    """The adjoint of im2col: dX[n, c, i·s+m·d−p, j·s+k·d−p] += cols[n, (c,m,k), (i,j)]."""
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end
+    for n in prange(N, schedule="static"):
+        for c in range(C):
+            for m in range(KH):
+                for k in range(KW):
+                    r = (c * KH + m) * KW + k
+                    col0 = k * g.dil_w - g.pad_w
+                    j_start = _first_inside(col0, g.stride_w)
+                    j_end = _end_inside(col0, g.stride_w, W, OW)
+                    for i in range(OH):
+                        row = i * g.stride_h + m * g.dil_h - g.pad_h
+                        if row < 0 or row >= H:
+                            continue
+                        for j in range(j_start, j_end):
+                            dx[n, c, row, j * g.stride_w + col0] += cols[n, r, i * OW + j]
+
+
+def im2col(x, kernel_size, out_size, stride, padding, dilation):
+    """cols (N, C·KH·KW, OH·OW): every receptive field of x (N, C, H, W) as one column."""
+    x = _float_array(x, "input")
+    cdef Geometry g = _geometry(stride, padding, dilation, 1)
+    KH, KW = kernel_size
+    OH, OW = out_size
+    if x.ndim != 4 or KH <= 0 or KW <= 0 or OH < 0 or OW < 0:
+        raise ValueError(f"im2col: input {x.shape}, kernel {kernel_size}, output {out_size}")
+    cols = np.empty((x.shape[0], x.shape[1] * KH * KW, OH * OW), dtype=x.dtype)
+    if x.dtype == np.float32:
+        _im2col[float](x, cols, KH, KW, OH, OW, g)
+    else:
+        _im2col[double](x, cols, KH, KW, OH, OW, g)
+    return cols
+
+
+def col2im(cols, in_shape, kernel_size, out_size, stride, padding, dilation):
+    """dx (N, C, H, W) = in_shape, with every column of cols added back where im2col took it."""
+    cols = _float_array(cols, "cols")
+    cdef Geometry g = _geometry(stride, padding, dilation, 1)
+    N, C, H, W = in_shape
+    KH, KW = kernel_size
+    OH, OW = out_size
+    if cols.shape != (N, C * KH * KW, OH * OW) or min(in_shape) < 0:
+        raise ValueError(f"col2im: cols {cols.shape} do not fit input {tuple(in_shape)}, "
+                         f"kernel {kernel_size}, output {out_size}")
+    dx = np.zeros(in_shape, dtype=cols.dtype)
+    if cols.dtype == np.float32:
+        _col2im[float](cols, dx, KH, KW, OH, OW, g)
+    else:
+        _col2im[double](cols, dx, KH, KW, OH, OW, g)
+    return dx
+
+
+def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
+    """(h, cols): h = W @ im2col(x) (+ b), per sample and group; cols kept for ∂W."""
+    x, w = _float_array(x, "input"), _float_array(w, "weight")
+    _same_dtype(x, w)
+    cdef Geometry g = _geometry(stride, padding, dilation, groups)
+    N, O, G = x.shape[0], w.shape[0], groups
+    _check_shapes(x.shape, w.shape, (N, O) + tuple(out_size), g)
+    OH, OW = out_size
+    cols = im2col(x, w.shape[2:], out_size, stride, padding, dilation)
+    rows_per_group = cols.shape[1] // G
+    # (G, O/G, rows) @ (N, G, rows, OH·OW) → (N, G, O/G, OH·OW): output already in NCHW order
+    h = np.matmul(w.reshape(G, O // G, rows_per_group), cols.reshape(N, G, rows_per_group, OH * OW))
+    h = h.reshape(N, O, OH, OW)
+    if b is not None:
+        b = _float_array(b, "bias")
+        _same_dtype(x, b)
+        if b.shape != (O,):
+            raise ValueError(f"bias of shape {b.shape} does not match weight {w.shape}")
+        h += b.reshape(1, O, 1, 1)
+    return h, cols
+
+
+def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups):
+    """∂X = col2im(Wᵀ @ ∂h[n]) per sample and group."""
+    dh, w = _float_array(dh, "grad_output"), _float_array(w, "weight")
+    _same_dtype(dh, w)
+    cdef Geometry g = _geometry(stride, padding, dilation, groups)
+    N, O, OH, OW = dh.shape
+    G, C = groups, w.shape[1] * groups
+    in_shape = (N, C) + tuple(in_size)
+    _check_shapes(in_shape, w.shape, dh.shape, g)
+    rows_per_group = w.shape[1] * w.shape[2] * w.shape[3]
+    w_t = w.reshape(G, O // G, rows_per_group).transpose(0, 2, 1)      # (G, rows, O/G)
+    dcols = np.matmul(w_t, dh.reshape(N, G, O // G, OH * OW))         # (N, G, rows, OH·OW)
+    return col2im(dcols.reshape(N, G * rows_per_group, OH * OW), in_shape, w.shape[2:],
+                  (OH, OW), stride, padding, dilation)
+
+
+def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols=None):
+    """∂W = Σ_n ∂h[n] @ cols[n]ᵀ per group (cols = im2col(x), recomputed when not given)."""
+    x, dh = _float_array(x, "input"), _float_array(dh, "grad_output")
+    _same_dtype(x, dh)
+    cdef Geometry g = _geometry(stride, padding, dilation, groups)
+    if x.ndim != 4 or dh.ndim != 4 or x.shape[1] % groups:
+        raise ValueError(f"input {x.shape} and grad_output {dh.shape}: expected 4-D arrays and "
+                         f"channels divisible by groups={groups}")
+    N, O, OH, OW = dh.shape
+    G, C = groups, x.shape[1]
+    w_shape = (O, C // G) + tuple(kernel_size)
+    _check_shapes(x.shape, w_shape, dh.shape, g)
+    if cols is None:
+        cols = im2col(x, kernel_size, (OH, OW), stride, padding, dilation)
+    elif cols.shape != (N, C * kernel_size[0] * kernel_size[1], OH * OW) or cols.dtype != x.dtype:
+        raise ValueError(f"cols of shape {cols.shape} do not belong to input {x.shape}")
+    rows_per_group = cols.shape[1] // G
+    cols_t = cols.reshape(N, G, rows_per_group, OH * OW).transpose(0, 1, 3, 2)
+    per_sample = np.matmul(dh.reshape(N, G, O // G, OH * OW), cols_t)   # (N, G, O/G, rows)
+    return per_sample.sum(axis=0).reshape(w_shape)
