@@ -1,0 +1,411 @@
+"""explain / backward(trace=True), gradient_table, draw_graph and anomaly mode."""
+
+import re
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_edu import _state
+from tinygrad_edu.draw import draw_graph, to_dot
+from tinygrad_edu.explain import (BackwardStep, explain, format_value, gradient_table,
+                                  trace_backward)
+from tinygrad_edu.function import Function
+from tinygrad_edu.gradcheck import gradcheck
+from tinygrad_edu.grad_mode import detect_anomaly
+from tinygrad_edu.tensor import Tensor
+
+
+def abc(dtype=np.float64):
+    a = Tensor(np.array(2.0, dtype=dtype), requires_grad=True)
+    b = Tensor(np.array(3.0, dtype=dtype), requires_grad=True)
+    c = Tensor(np.array(1.0, dtype=dtype), requires_grad=True)
+    return a, b, c
+
+
+def known_expression():
+    """L = (a·b + c)² at a=2, b=3, c=1: L = 49, ∂L/∂a = 2·7·3 = 42, ∂L/∂b = 28, ∂L/∂c = 14."""
+    a, b, c = abc()
+    ab = a * b
+    e = ab + c
+    L = e ** 2
+    return a, b, c, ab, e, L
+
+
+# ---------------------------------------------------------------------------------------------
+# The trace of a known expression
+# ---------------------------------------------------------------------------------------------
+def test_trace_of_known_expression_steps_order_and_numbers(capsys):
+    a, b, c, ab, e, L = known_expression()
+    steps = explain(L, names={"a": a, "b": b, "c": c, "ab": ab, "e": e, "L": L})
+    assert [s.op for s in steps] == ["Pow", "Add", "Mul"]
+    assert [s.step for s in steps] == [1, 2, 3]
+    assert [s.output for s in steps] == ["L", "e", "ab"]
+    assert [float(s.grad_output) for s in steps] == [1.0, 14.0, 14.0]
+    pow_step, add_step, mul_step = steps
+    assert [p.name for p in pow_step.parents] == ["e"]
+    assert float(pow_step.parents[0].grad) == 14.0           # 2·e = 2·7
+    assert [(p.name, float(p.grad)) for p in add_step.parents] == [("ab", 14.0), ("c", 14.0)]
+    assert [(p.name, float(p.grad)) for p in mul_step.parents] == [("a", 42.0), ("b", 28.0)]
+    assert [p.is_leaf for p in mul_step.parents] == [True, True]
+    assert "∂(a·b)/∂a = b" in mul_step.rule
+    assert "∂L/∂a = g · b" in mul_step.formula
+    assert mul_step.output_shape == () and mul_step.input_shapes == [(), ()]
+    printed = capsys.readouterr().out
+    assert printed.index("step 1") < printed.index("step 2") < printed.index("step 3")
+    assert "Mul" in printed and "∂L/∂a" in printed and "42" in printed
+    assert steps.gradients["a"] == 42.0 and steps.gradients["c"] == 14.0
+
+
+def test_explain_leaves_grads_alone_and_keeps_graph():
+    a, b, c, _ab, _e, L = known_expression()
+    explain(L, print_steps=False)
+    assert a.grad is None and b.grad is None and c.grad is None
+    L.backward()  # the graph survived explain
+    assert (float(a.grad), float(b.grad), float(c.grad)) == (42.0, 28.0, 14.0)
+    explain(L, print_steps=False)  # grads still untouched, not doubled
+    assert float(a.grad) == 42.0
+
+
+def test_explain_accumulate_true_fills_grads():
+    a, b, c, _ab, _e, L = known_expression()
+    explain(L, print_steps=False, accumulate=True)
+    assert (float(a.grad), float(b.grad), float(c.grad)) == (42.0, 28.0, 14.0)
+
+
+def test_backward_trace_true_returns_records_and_sets_grads(capsys):
+    a, b, c, _ab, _e, L = known_expression()
+    steps = L.backward(trace=True)
+    assert [s.op for s in steps] == ["Pow", "Add", "Mul"]
+    assert all(isinstance(s, BackwardStep) for s in steps)
+    assert (float(a.grad), float(b.grad), float(c.grad)) == (42.0, 28.0, 14.0)
+    out = capsys.readouterr().out
+    assert "step 3" in out and "rule" in out
+    # the graph is freed now, explain replays the recorded trace
+    again = explain(L, print_steps=False)
+    assert again is steps
+    assert float(a.grad) == 42.0
+
+
+def test_explain_after_plain_backward_says_graph_was_freed():
+    *_, L = known_expression()
+    L.backward()
+    with pytest.raises(RuntimeError, match="freed"):
+        explain(L, print_steps=False)
+
+
+def test_trace_backward_with_seed_and_retain_graph():
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = a * a
+    steps = trace_backward(y, np.array([1.0, 10.0]), retain_graph=True, print_steps=False)
+    np.testing.assert_allclose(a.grad, [2.0, 40.0])
+    assert [p.grad.tolist() for p in steps[0].parents] == [[1.0, 20.0], [1.0, 20.0]]
+    y.backward(np.array([1.0, 1.0]))  # retained
+    np.testing.assert_allclose(a.grad, [4.0, 44.0])
+
+
+def test_explain_errors():
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        explain(x)
+    with pytest.raises(TypeError, match="Tensor"):
+        explain(np.ones(3))
+    y = Tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"shape \(2,\)"):
+        explain(y, print_steps=False)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        explain(y, gradient=np.ones(3), print_steps=False)
+    steps = explain(y, gradient=np.ones(2), print_steps=False)
+    assert steps[0].op == "Mul"
+
+
+def test_to_dict_and_str():
+    *_, L = known_expression()
+    steps = explain(L, print_steps=False)
+    record = steps[2].to_dict()
+    assert record["op"] == "Mul" and record["parents"][0]["grad"] == 42.0
+    text = str(steps)
+    assert text.startswith("backward pass from") and "gradients collected by the leaves" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries of large tensors, broadcasting
+# ---------------------------------------------------------------------------------------------
+def test_large_tensors_are_summarised(capsys):
+    x = Tensor(np.full((20, 30), 0.5), requires_grad=True)
+    L = (x * 2).sum()
+    steps = explain(L)
+    out = capsys.readouterr().out
+    assert "shape (20, 30), mean 2, norm" in out  # ∂L/∂x = 2 everywhere, ‖·‖ = 2·√600
+    assert "norm 48.99" in out
+    assert "[2., 2." not in out  # no dump of 600 numbers
+    assert steps[1].parents[0].grad.shape == (20, 30)  # the record keeps the full array
+    assert format_value(np.arange(3.0)) == "[0., 1., 2.]"
+    assert format_value(np.float64(0.25)) == "0.25"
+
+
+def test_broadcast_gradient_is_summed_to_parent_shape():
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    bias = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    steps = explain((x + bias).sum(), print_steps=False)
+    add = steps[1]
+    assert add.op == "Add" and add.input_shapes == [(4, 3), (3,)]
+    np.testing.assert_array_equal(add.parents[1].grad, [4.0, 4.0, 4.0])
+
+
+def two_layer_network(dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((4, 3)).astype(dtype))
+    y = Tensor(rng.standard_normal((4, 1)).astype(dtype))
+    W1 = Tensor(rng.standard_normal((3, 5)).astype(dtype), requires_grad=True)
+    b1 = Tensor(np.zeros(5, dtype=dtype), requires_grad=True)
+    W2 = Tensor(rng.standard_normal((5, 1)).astype(dtype), requires_grad=True)
+    b2 = Tensor(np.zeros(1, dtype=dtype), requires_grad=True)
+    return x, y, [W1, b1, W2, b2]
+
+
+def mlp_loss(x, y, W1, b1, W2, b2):
+    h = (x @ W1 + b1).relu()
+    pred = h @ W2 + b2
+    return ((pred - y) ** 2).mean()
+
+
+def test_two_layer_network_trace_matches_backward_and_torch():
+    x, y, params = two_layer_network()
+    loss = mlp_loss(x, y, *params)
+    steps = explain(loss, print_steps=False, names={"W1": params[0], "b1": params[1],
+                                                    "W2": params[2], "b2": params[3]})
+    assert [s.op for s in steps] == ["Mean", "Pow", "Sub", "Add", "MatMul", "ReLU", "Add",
+                                     "MatMul"]
+    loss.backward()
+    for name, p in zip(["W1", "b1", "W2", "b2"], params):
+        np.testing.assert_allclose(steps.gradients[name], p.grad, rtol=1e-12)
+    torch = pytest.importorskip("torch")
+    tp = [torch.tensor(p.data, requires_grad=True) for p in params]
+    tx, ty = torch.tensor(x.data), torch.tensor(y.data)
+    tl = ((torch.relu(tx @ tp[0] + tp[1]) @ tp[2] + tp[3] - ty) ** 2).mean()
+    tl.backward()
+    for name, t in zip(["W1", "b1", "W2", "b2"], tp):
+        np.testing.assert_allclose(steps.gradients[name], t.grad.numpy(), rtol=1e-10)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 4), cols=st.integers(1, 4), op=st.sampled_from(
+    ["mul", "div", "tanh", "sigmoid", "exp", "max", "softmax", "broadcast"]),
+    seed=st.integers(0, 2**16))
+def test_trace_agrees_with_backward_on_random_graphs(rows, cols, op, seed):
+    rng = np.random.default_rng(seed)
+    a = Tensor(rng.standard_normal((rows, cols)), requires_grad=True)
+    b = Tensor(rng.uniform(0.5, 2.0, (rows, cols)), requires_grad=True)
+    v = Tensor(rng.standard_normal(cols), requires_grad=True)
+    fns = {"mul": lambda: (a * b * a).sum(), "div": lambda: (a / b).mean(),
+           "tanh": lambda: (a.tanh() * b).sum(), "sigmoid": lambda: (a.sigmoid() + b).sum(),
+           "exp": lambda: (a * 0.1).exp().sum(), "max": lambda: a.amax(1).sum(),
+           "softmax": lambda: (a.softmax(1) * b).sum(), "broadcast": lambda: (a * v + b).sum()}
+    L = fns[op]()
+    steps = explain(L, print_steps=False)
+    L.backward()
+    for t in (a, b, v):
+        if t.grad is not None:
+            assert steps.grad_of(t) is not None
+            np.testing.assert_allclose(steps.grad_of(t), t.grad, rtol=1e-12, atol=1e-15)
+    # each step's incoming gradient is what the steps above it handed down
+    handed = {}
+    for s in steps:
+        if s.step > 1:
+            np.testing.assert_allclose(s.grad_output, handed[s.output], rtol=1e-12)
+        for p in s.parents:
+            if p.grad is not None:
+                handed[p.name] = handed.get(p.name, 0) + p.grad
+
+
+# ---------------------------------------------------------------------------------------------
+# The gradient table
+# ---------------------------------------------------------------------------------------------
+def test_gradient_table_known_expression(capsys):
+    a, b, c = abc()
+    rows = gradient_table(lambda a, b, c: (a * b + c) ** 2, [a, b, c],
+                          names={"a": a, "b": b, "c": c})
+    by_name = {r.name: r for r in rows}
+    assert [r.name for r in rows] == ["a", "b", "t2", "c", "t4", "t5"]
+    assert [r.op for r in rows] == ["input", "input", "Mul", "input", "Add", "Pow"]
+    assert float(by_name["a"].analytic) == pytest.approx(42.0)
+    assert float(by_name["t2"].analytic) == pytest.approx(14.0)  # ∂L/∂(ab) = 2(ab + c)
+    assert float(by_name["t2"].numeric) == pytest.approx(14.0, rel=1e-6)
+    assert all(r.ok and r.max_abs_diff < 1e-6 for r in rows)
+    assert a.grad is None  # the caller's tensors are not touched
+    assert "MISMATCH" not in capsys.readouterr().out
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 3), k=st.integers(1, 3), m=st.integers(1, 3), seed=st.integers(0, 999))
+def test_gradient_table_every_intermediate_of_an_mlp(n, k, m, seed):
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((n, k)))
+    W = Tensor(rng.standard_normal((k, m)), requires_grad=True)
+    bias = Tensor(rng.standard_normal(m), requires_grad=True)
+    rows = gradient_table(lambda W, bias: (x @ W + bias).tanh().sum(dim=1).log_softmax(0),
+                          [W, bias], print_table=False, seed=seed)
+    assert [r.op for r in rows] == ["input", "MatMul", "input", "Add", "Tanh", "Sum",
+                                    "LogSoftmax"]
+    assert all(r.ok for r in rows), [(r.name, r.max_abs_diff) for r in rows]
+    assert all(r.checked == np.prod(r.shape, dtype=int) for r in rows)
+
+
+class WrongSquare(Function):
+    """out = x²; backward deliberately forgets the factor 2 (to see the table catch it)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x
+
+
+def test_gradient_table_finds_the_wrong_local_gradient():
+    x = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    rows = gradient_table(lambda x: (WrongSquare.apply(x.exp()) * 3).sum(), [x],
+                          print_table=False)
+    status = {r.op: r.ok for r in rows}
+    # everything downstream of the bad op is right; its input's gradient is wrong
+    assert status == {"input": False, "Exp": False, "WrongSquare": True, "Mul": True,
+                      "Sum": True}
+    exp_row = rows[1]
+    np.testing.assert_allclose(exp_row.numeric, 2 * exp_row.analytic, rtol=1e-5)
+
+
+def test_gradient_table_samples_big_tensors_and_restores_apply():
+    x = Tensor(np.linspace(-1, 1, 100), requires_grad=True)
+    original = Function.__dict__["apply"]
+    rows = gradient_table(lambda x: (x * x).sum(), x, max_elements=10, print_table=False)
+    assert Function.__dict__["apply"] is original
+    assert rows[0].checked == 10 and rows[0].ok
+    assert np.isnan(rows[0].numeric).sum() == 90
+
+
+def test_gradient_table_errors():
+    with pytest.raises(ValueError, match="requires_grad"):
+        gradient_table(lambda x: x * 2, [Tensor([1.0])], print_table=False)
+    with pytest.raises(TypeError, match="Tensor"):
+        gradient_table(lambda x: 3.0, [Tensor([1.0], requires_grad=True)], print_table=False)
+    original = Function.__dict__["apply"]
+    with pytest.raises(ZeroDivisionError):
+        gradient_table(lambda x: 1 / 0, [Tensor([1.0], requires_grad=True)])
+    assert Function.__dict__["apply"] is original
+
+
+def test_gradcheck_of_the_traced_expression():
+    """The expression the trace explains really has the gradients the trace prints."""
+    a, b, c = abc()
+    assert gradcheck(lambda a, b, c: (a * b + c) ** 2, [a, b, c])
+
+
+# ---------------------------------------------------------------------------------------------
+# draw_graph
+# ---------------------------------------------------------------------------------------------
+def parse_dot(dot):
+    nodes = set(re.findall(r"^\s*(\w+) \[label=", dot, re.M))
+    edges = re.findall(r"^\s*(\w+) -> (\w+)", dot, re.M)
+    return nodes, edges
+
+
+def test_dot_has_every_node_and_edge_of_a_known_graph():
+    a, b, c, ab, e, L = known_expression()
+    dot = draw_graph(L, names={"a": a, "b": b, "c": c, "ab": ab, "e": e, "L": L})
+    assert dot.startswith("digraph") and dot.rstrip().endswith("}")
+    nodes, edges = parse_dot(dot)
+    assert nodes == {"a", "b", "c", "ab", "e", "L"}
+    assert sorted(edges) == sorted([("a", "ab"), ("b", "ab"), ("ab", "e"), ("c", "e"),
+                                    ("e", "L")])
+    assert "Mul" in dot and "Pow" in dot and "shape ()" in dot and "value 49" in dot
+
+
+def test_dot_shows_gradients_constants_and_summaries():
+    x, y, params = two_layer_network()
+    loss = mlp_loss(x, y, *params)
+    steps = explain(loss, print_steps=False)
+    dot = to_dot(loss, gradients=steps)
+    nodes, edges = parse_dot(dot)
+    assert len(nodes) == 14  # x, y, 4 parameters, 8 op results
+    assert len(edges) == 13  # one per tensor argument: 5 ops with two, 3 (ReLU, Pow, Mean) one
+    assert "const" in dot and "input" in dot and "MatMul" in dot
+    assert "grad " in dot  # ∂L/∂t on small nodes from the trace
+    loss.backward()
+    plain = to_dot(loss)
+    assert plain.count("grad ") == 3  # .grad of the small leaves b1, W2 (5 elements) and b2
+
+
+def test_dot_same_input_twice_and_quoting():
+    a = Tensor([1.0], requires_grad=True)
+    dot = draw_graph((a * a).sum(), names={'a"b': a})
+    nodes, _ = parse_dot(dot)
+    assert nodes == {"n0", "t1", "t2"}  # a name that is not a word is shown, not used as id
+    assert 'label="a\\"b: input' in dot
+    nodes, edges = parse_dot(draw_graph((a * a).sum(), names={"a": a}))
+    assert edges.count(("a", "t1")) == 2
+
+
+def test_draw_graph_writes_dot_file(tmp_path):
+    *_, L = known_expression()
+    path = tmp_path / "g.dot"
+    dot = draw_graph(L, path=str(path))
+    assert path.read_text(encoding="utf-8") == dot
+
+
+def test_draw_graph_render_needs_graphviz(monkeypatch):
+    *_, L = known_expression()
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz → ImportError
+    with pytest.raises(RuntimeError, match="pip install graphviz"):
+        draw_graph(L, format="svg")
+    with pytest.raises(ValueError, match="format"):
+        draw_graph(L, format="jpeg")
+    with pytest.raises(TypeError, match="Tensor"):
+        draw_graph([1, 2])
+
+
+def test_draw_graph_renders_svg_when_graphviz_is_installed(tmp_path):
+    pytest.importorskip("graphviz")
+    import shutil
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz 'dot' program is not installed")
+    *_, L = known_expression()
+    out = draw_graph(L, format="svg", path=str(tmp_path / "g.svg"))
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert out == str(tmp_path / "g.svg")
+
+
+# ---------------------------------------------------------------------------------------------
+# Anomaly mode
+# ---------------------------------------------------------------------------------------------
+def test_anomaly_mode_names_log_for_a_planted_log_of_zero():
+    x = Tensor(np.array([1.0, 0.0, 2.0]), requires_grad=True)
+    with np.errstate(divide="ignore"):
+        L = x.log().sum()  # log(0) = −inf is allowed in the forward; backward: g / 0
+        with detect_anomaly():
+            with pytest.raises(FloatingPointError) as info:
+                L.backward()
+    message = str(info.value)
+    assert "backward of Log" in message
+    assert "first at index (1,)" in message and "zero" in message
+    assert not _state.anomaly_enabled()
+
+
+def test_without_anomaly_mode_the_nan_passes_silently():
+    x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x.log().sum().backward()
+    assert np.isinf(x.grad[1])
+
+
+def test_anomaly_mode_names_the_first_op_not_a_later_one():
+    x = Tensor(np.array([4.0, 0.0]), requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"), detect_anomaly():
+        L = (x.sqrt() * 2).exp().sum()  # Exp, Mul are fine; Sqrt's backward divides by 0
+        with pytest.raises(FloatingPointError, match="backward of Sqrt"):
+            L.backward()
