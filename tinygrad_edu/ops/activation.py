@@ -8,7 +8,18 @@ from ..function import Function
 
 
 class ReLU(Function):
-    """out = max(x, 0).   ∂L/∂x = g · [x > 0]."""
+    """out = max(x, 0).   ∂L/∂x = g · [x > 0].
+
+    Shapes: x, out, g: one shape (…).
+
+    >>> from tinygrad_edu import Tensor
+    >>> x = Tensor([-1.0, 2.0], requires_grad=True)
+    >>> x.relu().sum().backward()
+    >>> x.grad
+    array([0., 1.], dtype=float32)
+    """
+
+    rule = "∂relu(x)/∂x = [x > 0]: g passes where the input was positive, 0 elsewhere"
 
     @staticmethod
     def forward(ctx, x):
@@ -23,7 +34,12 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """out = x if x > 0 else slope·x.   ∂L/∂x = g · (1 if x > 0 else slope)."""
+    """out = x if x > 0 else slope·x.   ∂L/∂x = g · (1 if x > 0 else slope).
+
+    Shapes: x, out, g: one shape (…);  slope: a number.
+    """
+
+    rule = "∂/∂x = 1 if x > 0 else slope: negative inputs pass a slope-sized share of g"
 
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -38,7 +54,12 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (1 if x > 0 else out + α)."""
+    """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (1 if x > 0 else out + α).
+
+    Shapes: x, out, g: one shape (…);  α: a number.
+    """
+
+    rule = "∂elu(x)/∂x = 1 if x > 0 else α·eˣ (= out + α)"
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -54,7 +75,12 @@ class ELU(Function):
 
 
 class Sigmoid(Function):
-    """out = σ(x) = 1 / (1 + e⁻ˣ).   ∂L/∂x = g · out · (1 − out)."""
+    """out = σ(x) = 1 / (1 + e⁻ˣ).   ∂L/∂x = g · out · (1 − out).
+
+    Shapes: x, out, g: one shape (…).
+    """
+
+    rule = "∂σ(x)/∂x = σ(x)·(1 − σ(x)): so ∂L/∂x = g · out · (1 − out)"
 
     @staticmethod
     def forward(ctx, x):
@@ -71,7 +97,12 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
-    """out = tanh(x).   ∂L/∂x = g · (1 − out²)."""
+    """out = tanh(x).   ∂L/∂x = g · (1 − out²).
+
+    Shapes: x, out, g: one shape (…).
+    """
+
+    rule = "∂tanh(x)/∂x = 1 − tanh²(x): so ∂L/∂x = g · (1 − out²)"
 
     @staticmethod
     def forward(ctx, x):
@@ -86,7 +117,12 @@ class Tanh(Function):
 
 
 class Softmax(Function):
-    """out_i = e^{x_i} / Σ_j e^{x_j} along `dim`.   ∂L/∂x = out · (g − Σ_j g_j·out_j)."""
+    """out_i = e^{x_i} / Σ_j e^{x_j} along `dim`.   ∂L/∂x = out · (g − Σ_j g_j·out_j).
+
+    Shapes: x, out, g: one shape (…, n, …), n along `dim`;  the sum Σ_j runs along `dim`.
+    """
+
+    rule = "∂out_i/∂x_j = out_i·(δ_ij − out_j): g minus its out-weighted mean, times out"
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -103,7 +139,12 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """out_i = x_i − log Σ_j e^{x_j} along `dim`.   ∂L/∂x = g − softmax(x) · Σ_j g_j."""
+    """out_i = x_i − log Σ_j e^{x_j} along `dim`.   ∂L/∂x = g − softmax(x) · Σ_j g_j.
+
+    Shapes: x, out, g: one shape (…, n, …), n along `dim`;  the sum Σ_j runs along `dim`.
+    """
+
+    rule = "∂out_i/∂x_j = δ_ij − softmax(x)_j: g minus softmax times the sum of g"
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -124,7 +165,11 @@ class Dropout(Function):
 
     `mask` is drawn by the caller (from tinygrad_edu's seeded generator) and passed in, already
     scaled, so forward and backward use the very same mask.
+
+    Shapes: x, mask, out, g: one shape (…).
     """
+
+    rule = "∂(x·m)/∂x = m: g passes through the kept elements, scaled by 1/(1 − p)"
 
     @staticmethod
     def forward(ctx, x, scaled_mask):

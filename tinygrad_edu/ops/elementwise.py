@@ -13,7 +13,13 @@ from ..function import Function
 
 
 class Add(Function):
-    """out = a + b.   ∂L/∂a = g,  ∂L/∂b = g."""
+    """out = a + b.   ∂L/∂a = g,  ∂L/∂b = g.
+
+    Shapes: a, b: broadcastable;  out, g, and the returned ∂L/∂a, ∂L/∂b: the broadcast shape
+    (the engine sums each back to its input's shape).
+    """
+
+    rule = "∂(a+b)/∂a = 1,  ∂(a+b)/∂b = 1: a sum hands g on unchanged to both inputs"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -25,7 +31,12 @@ class Add(Function):
 
 
 class Sub(Function):
-    """out = a − b.   ∂L/∂a = g,  ∂L/∂b = −g."""
+    """out = a − b.   ∂L/∂a = g,  ∂L/∂b = −g.
+
+    Shapes: a, b: broadcastable;  out, g: the broadcast shape.
+    """
+
+    rule = "∂(a−b)/∂a = 1,  ∂(a−b)/∂b = −1: g to a, −g to b"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -37,7 +48,18 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """out = a · b.   ∂L/∂a = g · b,  ∂L/∂b = g · a."""
+    """out = a · b.   ∂L/∂a = g · b,  ∂L/∂b = g · a.
+
+    Shapes: a, b: broadcastable;  out, g: the broadcast shape.
+
+    >>> from tinygrad_edu import Tensor
+    >>> a, b = Tensor([2.0], requires_grad=True), Tensor([3.0], requires_grad=True)
+    >>> (a * b).sum().backward()
+    >>> a.grad, b.grad            # ∂L/∂a = b, ∂L/∂b = a
+    (array([3.], dtype=float32), array([2.], dtype=float32))
+    """
+
+    rule = "∂(a·b)/∂a = b,  ∂(a·b)/∂b = a: each factor gets g times the other factor"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -52,7 +74,12 @@ class Mul(Function):
 
 
 class Div(Function):
-    """out = a / b.   ∂L/∂a = g / b,  ∂L/∂b = −g · a / b²."""
+    """out = a / b.   ∂L/∂a = g / b,  ∂L/∂b = −g · a / b².
+
+    Shapes: a, b: broadcastable;  out, g: the broadcast shape.
+    """
+
+    rule = "∂(a/b)/∂a = 1/b,  ∂(a/b)/∂b = −a/b²: the quotient rule, one input at a time"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -67,7 +94,12 @@ class Div(Function):
 
 
 class Pow(Function):
-    """out = aᵇ.   ∂L/∂a = g · b · aᵇ⁻¹,  ∂L/∂b = g · aᵇ · ln a  (0 where a = 0 and b ≥ 0)."""
+    """out = aᵇ.   ∂L/∂a = g · b · aᵇ⁻¹,  ∂L/∂b = g · aᵇ · ln a  (0 where a = 0 and b ≥ 0).
+
+    Shapes: a, b: broadcastable (b is often a Python number);  out, g: the broadcast shape.
+    """
+
+    rule = "∂(aᵇ)/∂a = b·aᵇ⁻¹ (the power rule),  ∂(aᵇ)/∂b = aᵇ·ln a (the exponential rule)"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -91,7 +123,12 @@ class Pow(Function):
 
 
 class Neg(Function):
-    """out = −a.   ∂L/∂a = −g."""
+    """out = −a.   ∂L/∂a = −g.
+
+    Shapes: a, out, g: one shape.
+    """
+
+    rule = "∂(−a)/∂a = −1: the gradient flips sign"
 
     @staticmethod
     def forward(ctx, a):
@@ -103,7 +140,12 @@ class Neg(Function):
 
 
 class Exp(Function):
-    """out = eᵃ.   ∂L/∂a = g · eᵃ = g · out."""
+    """out = eᵃ.   ∂L/∂a = g · eᵃ = g · out.
+
+    Shapes: a, out, g: one shape.
+    """
+
+    rule = "∂(eᵃ)/∂a = eᵃ: the exponential is its own derivative, so ∂L/∂a = g · out"
 
     @staticmethod
     def forward(ctx, a):
@@ -118,7 +160,12 @@ class Exp(Function):
 
 
 class Log(Function):
-    """out = ln a.   ∂L/∂a = g / a."""
+    """out = ln a.   ∂L/∂a = g / a.
+
+    Shapes: a, out, g: one shape.
+    """
+
+    rule = "∂(ln a)/∂a = 1/a: g divided by the input (infinite at a = 0)"
 
     @staticmethod
     def forward(ctx, a):
@@ -132,7 +179,12 @@ class Log(Function):
 
 
 class Sqrt(Function):
-    """out = √a.   ∂L/∂a = g / (2·√a) = g / (2·out)."""
+    """out = √a.   ∂L/∂a = g / (2·√a) = g / (2·out).
+
+    Shapes: a, out, g: one shape.
+    """
+
+    rule = "∂(√a)/∂a = 1/(2√a): g divided by twice the output"
 
     @staticmethod
     def forward(ctx, a):
@@ -147,7 +199,12 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """out = |a|.   ∂L/∂a = g · sign(a)   (0 at a = 0, as PyTorch)."""
+    """out = |a|.   ∂L/∂a = g · sign(a)   (0 at a = 0, as PyTorch).
+
+    Shapes: a, out, g: one shape.
+    """
+
+    rule = "∂|a|/∂a = sign(a): g passes with the input's sign (0 at a = 0)"
 
     @staticmethod
     def forward(ctx, a):
@@ -161,7 +218,14 @@ class Abs(Function):
 
 
 class Maximum(Function):
-    """out = max(a, b) elementwise.   g goes to the larger input; a tie splits it g/2, g/2."""
+    """out = max(a, b) elementwise.   g goes to the larger input; a tie splits it g/2, g/2.
+    As a formula: ∂L/∂a = g · ([a > b] + ½[a = b]),  ∂L/∂b = g − ∂L/∂a.
+
+    Shapes: a, b: broadcastable;  out, g: the broadcast shape.
+    """
+
+    rule = ("∂max(a,b)/∂a = [a > b] (½ on a tie),  ∂max(a,b)/∂b = [b > a] (½ on a tie): "
+            "g goes to the larger input")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -176,7 +240,14 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """out = min(a, b) elementwise.   g goes to the smaller input; a tie splits it g/2, g/2."""
+    """out = min(a, b) elementwise.   g goes to the smaller input; a tie splits it g/2, g/2.
+    As a formula: ∂L/∂a = g · ([a < b] + ½[a = b]),  ∂L/∂b = g − ∂L/∂a.
+
+    Shapes: a, b: broadcastable;  out, g: the broadcast shape.
+    """
+
+    rule = ("∂min(a,b)/∂a = [a < b] (½ on a tie),  ∂min(a,b)/∂b = [b < a] (½ on a tie): "
+            "g goes to the smaller input")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -191,7 +262,12 @@ class Minimum(Function):
 
 
 class Clip(Function):
-    """out = min(max(a, low), high).   ∂L/∂a = g where low ≤ a ≤ high, else 0."""
+    """out = min(max(a, low), high).   ∂L/∂a = g where low ≤ a ≤ high, else 0.
+
+    Shapes: a, out, g: one shape;  low, high: numbers or None (no limit).
+    """
+
+    rule = "∂clip(a)/∂a = [low ≤ a ≤ high]: g passes where the value was not clipped, 0 elsewhere"
 
     @staticmethod
     def forward(ctx, a, low, high):
@@ -211,7 +287,13 @@ class Clip(Function):
 
 
 class Where(Function):
-    """out = a where cond else b.   ∂L/∂a = g·cond,  ∂L/∂b = g·(not cond)."""
+    """out = a where cond else b.   ∂L/∂a = g·cond,  ∂L/∂b = g·(not cond).
+
+    Shapes: cond, a, b: broadcastable;  out, g: the broadcast shape;  cond gets no gradient.
+    """
+
+    rule = ("∂where(c,a,b)/∂a = c,  ∂where(c,a,b)/∂b = not c: "
+            "g is routed to the branch that was picked")
 
     @staticmethod
     def forward(ctx, cond, a, b):
@@ -226,7 +308,12 @@ class Where(Function):
 
 
 class Cast(Function):
-    """out = a converted to another float dtype.   ∂L/∂a = g converted back."""
+    """out = a converted to another float dtype.   ∂L/∂a = g converted back.
+
+    Shapes: a, out, g: one shape.
+    """
+
+    rule = "∂cast(a)/∂a = 1: g is converted back to a's dtype"
 
     @staticmethod
     def forward(ctx, a, dtype):

@@ -20,6 +20,9 @@ class MatMul(Function):
     removed again afterwards. Broadcast batch axes are summed back by the engine.
     """
 
+    rule = ("∂(a@b)/∂a = g @ bᵀ,  ∂(a@b)/∂b = aᵀ @ g: "
+            "out_ij = Σ_k a_ik·b_kj, so a_ik meets every b_kj it multiplied")
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)

@@ -8,7 +8,12 @@ from ..function import Function
 
 
 class Reshape(Function):
-    """out = x viewed with a new shape (same elements, same order).   ∂L/∂x = g reshaped back."""
+    """out = x viewed with a new shape (same elements, same order).   ∂L/∂x = g reshaped back.
+
+    Shapes: x: (…) with N elements;  out, g: `shape` (N elements);  ∂L/∂x: x's shape.
+    """
+
+    rule = "reshaping only renames positions: ∂L/∂x is g reshaped back"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -22,7 +27,12 @@ class Reshape(Function):
 
 class Permute(Function):
     """out = x with its axes reordered: out.shape[i] = x.shape[order[i]].   ∂L/∂x = g permuted
-    by the inverse order."""
+    by the inverse order.
+
+    Shapes: x: (d₀, …, d_k);  out, g: (d_order[0], …, d_order[k]);  ∂L/∂x: x's shape.
+    """
+
+    rule = "the derivative of a permutation is the inverse permutation: g's axes are put back"
 
     @staticmethod
     def forward(ctx, x, order):
@@ -36,7 +46,12 @@ class Permute(Function):
 
 class Expand(Function):
     """out = x broadcast to `shape` (size-1 axes repeated).   ∂L/∂x = g summed over the
-    repeated axes (the engine does the summing, as for any broadcast)."""
+    repeated axes (the engine does the summing, as for any broadcast).
+
+    Shapes: x: (…) with size-1 axes;  out, g: `shape`;  ∂L/∂x: x's shape.
+    """
+
+    rule = "an expanded input is used several times: its gradient is g summed over the copies"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -63,7 +78,12 @@ class GetItem(Function):
 
     ∂L/∂x = zeros of x's shape with g scattered back to the picked positions. An integer array
     may pick an element twice; then its gradients add up (scatter-add, `np.add.at`).
+
+    Shapes: x: (…);  out, g: the shape of x[index];  ∂L/∂x: x's shape.
     """
+
+    rule = ("∂x[index]/∂x = 1 at the picked positions: "
+            "g is scattered back (added where picked twice)")
 
     @staticmethod
     def forward(ctx, x, index):
@@ -83,7 +103,12 @@ class GetItem(Function):
 
 
 class Cat(Function):
-    """out = the inputs joined along `dim`.   ∂L/∂x_k = the slice of g where x_k landed."""
+    """out = the inputs joined along `dim`.   ∂L/∂x_k = the slice of g where x_k landed.
+
+    Shapes: x_k: (…, n_k, …);  out, g: (…, Σ_k n_k, …) along dim;  ∂L/∂x_k: x_k's shape.
+    """
+
+    rule = "each input owns a slice of the output: it gets that slice of g"
 
     @staticmethod
     def forward(ctx, dim, *xs):
@@ -97,7 +122,12 @@ class Cat(Function):
 
 
 class Stack(Function):
-    """out = the inputs stacked along a new axis `dim`.   ∂L/∂x_k = g[..., k, ...] on that axis."""
+    """out = the inputs stacked along a new axis `dim`.   ∂L/∂x_k = g[..., k, ...] on that axis.
+
+    Shapes: x_k: (…), all alike;  out, g: (…, K, …) with the new axis K at dim;  ∂L/∂x_k: (…).
+    """
+
+    rule = "each input owns one index of the new axis: it gets g at that index"
 
     @staticmethod
     def forward(ctx, dim, *xs):
@@ -120,7 +150,11 @@ class Pad(Function):
     constant: out = x placed inside a frame of `value`;  ∂L/∂x = g cut out of the frame.
     reflect / replicate / circular: each output element copies some input element, so
     ∂L/∂x_i = Σ of g over every output position that copied x_i (a scatter-add).
+
+    Shapes: x: (d₀, …);  out, g: (d₀ + before₀ + after₀, …);  ∂L/∂x: x's shape.
     """
+
+    rule = "padding only adds copies or constants: g is cut back to the input (summed over copies)"
 
     @staticmethod
     def forward(ctx, x, widths, mode, value):

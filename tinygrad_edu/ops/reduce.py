@@ -21,7 +21,13 @@ def _count(shape, dims):
 
 
 class Sum(Function):
-    """out = Σ_dims x.   ∂L/∂x = g broadcast back over the summed axes (each x_i counted once)."""
+    """out = Σ_dims x.   ∂L/∂x = g broadcast back over the summed axes (each x_i counted once).
+
+    Shapes: x: (…);  out, g: x's shape without the summed axes (size 1 with keepdim);
+    ∂L/∂x: x's shape.
+    """
+
+    rule = "∂(Σ x)/∂x_i = 1: every summed element receives g"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -34,7 +40,13 @@ class Sum(Function):
 
 
 class Mean(Function):
-    """out = (1/N) Σ_dims x, N = number of summed elements.   ∂L/∂x = g / N, broadcast back."""
+    """out = (1/N) Σ_dims x, N = number of summed elements.   ∂L/∂x = g / N, broadcast back.
+
+    Shapes: x: (…);  out, g: x's shape without the averaged axes (size 1 with keepdim);
+    ∂L/∂x: x's shape.
+    """
+
+    rule = "∂(mean x)/∂x_i = 1/N: every element receives an equal share g/N"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -51,7 +63,11 @@ class Var(Function):
     """out = Σ_dims (x − x̄)² / (N − correction).   ∂L/∂x = g · 2(x − x̄) / (N − correction).
 
     correction=1 is the unbiased estimate (PyTorch's default), correction=0 the population one.
+
+    Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
     """
+
+    rule = "∂var/∂x_i = 2(x_i − x̄)/(N − correction): elements far from the mean get more"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
@@ -70,7 +86,13 @@ class Var(Function):
 
 
 class AMax(Function):
-    """out = max over dims.   ∂L/∂x = g shared evenly among the elements equal to the max."""
+    """out = max over dims.   ∂L/∂x = g shared evenly among the elements equal to the max.
+
+    Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
+    """
+
+    rule = ("∂max/∂x_i = 1 for the largest element (shared on ties), 0 elsewhere: "
+            "g goes to the winner")
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -88,7 +110,13 @@ class AMax(Function):
 
 
 class AMin(Function):
-    """out = min over dims.   ∂L/∂x = g shared evenly among the elements equal to the min."""
+    """out = min over dims.   ∂L/∂x = g shared evenly among the elements equal to the min.
+
+    Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
+    """
+
+    rule = ("∂min/∂x_i = 1 for the smallest element (shared on ties), 0 elsewhere: "
+            "g goes to the winner")
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -110,7 +138,12 @@ class TakeAlongDim(Function):
 
     Used by `max(dim)` / `min(dim)`: the value at the arg-max. ∂L/∂x = g placed back at `index`,
     zero elsewhere — only the element that was picked receives gradient.
+
+    Shapes: x: (…, n, …);  index: size 1 along dim;  out, g: x's shape without dim (size 1 with
+    keepdim);  ∂L/∂x: x's shape.
     """
+
+    rule = "∂out/∂x = 1 at the picked index, 0 elsewhere: g goes back where it was taken"
 
     @staticmethod
     def forward(ctx, x, index, dim, keepdim):
