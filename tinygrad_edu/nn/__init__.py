@@ -1,1 +1,28 @@
-"""Neural-network layers, losses and functional ops (PyTorch-shaped)."""
+"""tinygrad_edu.nn: modules, layers, losses and initialisation with PyTorch's names.
+
+    import tinygrad_edu.nn as nn
+    import tinygrad_edu.nn.functional as F
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    loss = F.cross_entropy(model(x), y)
+"""
+
+from . import functional, init
+from .layers import (ELU, AvgPool2d, BasicBlock, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d,
+                     ConvTranspose2d, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear,
+                     LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh, Upsample)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, SmoothL1Loss)
+from .loss import NLLLossModule as NLLLoss
+from .models import MLP, LeNet5
+from .module import Module, ModuleList, Parameter, Sequential
+from .rnn import LSTM, RNN, LSTMCell, RNNCell
+from .summary import summary
+
+__all__ = [
+    "functional", "init", "Module", "Parameter", "Sequential", "ModuleList",
+    "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "Upsample",
+    "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding", "Identity", "BasicBlock",
+    "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+    "RNN", "LSTM", "LSTMCell", "RNNCell",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "BCELoss",
+    "BCEWithLogitsLoss", "LeNet5", "MLP", "summary",
+]

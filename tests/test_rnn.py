@@ -1,0 +1,219 @@
+"""RNN, LSTM, LSTMCell, RNNCell: gradcheck, PyTorch equality, shapes and errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+import tinygrad_edu.nn as nn
+from tinygrad_edu import Tensor, gradcheck
+from tinygrad_edu.nn.rnn import LSTMCellFn, LSTMSequence
+
+
+def _t(rng, *shape, grad=True):
+    return Tensor(rng.standard_normal(shape), requires_grad=grad)
+
+
+@settings(max_examples=8, deadline=None)
+@given(batch=st.integers(1, 3), hidden=st.integers(1, 3), seed=st.integers(0, 100))
+def test_lstm_cell_fn_gradcheck(batch, hidden, seed):
+    rng = np.random.default_rng(seed)
+    z, c = _t(rng, batch, 4 * hidden), _t(rng, batch, hidden)
+    assert gradcheck(lambda z, c: LSTMCellFn.apply(z, c), [z, c])
+
+
+@settings(max_examples=8, deadline=None)
+@given(steps=st.integers(1, 3), batch=st.integers(1, 2), inp=st.integers(1, 3),
+       hidden=st.integers(1, 3), bias=st.booleans(), seed=st.integers(0, 100))
+def test_lstm_sequence_gradcheck(steps, batch, inp, hidden, bias, seed):
+    rng = np.random.default_rng(seed)
+    x = _t(rng, steps, batch, inp)
+    h0, c0 = _t(rng, batch, hidden), _t(rng, batch, hidden)
+    w_ih, w_hh = _t(rng, 4 * hidden, inp), _t(rng, 4 * hidden, hidden)
+    b_ih = _t(rng, 4 * hidden) if bias else None
+    b_hh = _t(rng, 4 * hidden) if bias else None
+    inputs = [x, h0, c0, w_ih, w_hh, b_ih, b_hh]
+    assert gradcheck(lambda *a: LSTMSequence.apply(*a), inputs)
+
+
+def test_lstm_cell_module_gradcheck():
+    tg.manual_seed(0)
+    cell = nn.LSTMCell(3, 2).double()
+    rng = np.random.default_rng(1)
+    x, h, c = _t(rng, 2, 3), _t(rng, 2, 2), _t(rng, 2, 2)
+    assert gradcheck(lambda x, h, c, w: cell(x, (h, c)), [x, h, c, cell.weight_hh])
+
+
+def test_lstm_module_gradcheck_two_layers():
+    tg.manual_seed(0)
+    lstm = nn.LSTM(2, 3, num_layers=2, batch_first=True).double()
+    rng = np.random.default_rng(2)
+    x = _t(rng, 2, 3, 2)
+    h0, c0 = _t(rng, 2, 2, 3), _t(rng, 2, 2, 3)
+
+    def fn(x, h0, c0, w):
+        out, (h, c) = lstm(x, (h0, c0))
+        return out, h, c
+    assert gradcheck(fn, [x, h0, c0, lstm.weight_ih_l1])
+
+
+@settings(max_examples=6, deadline=None)
+@given(steps=st.integers(1, 3), batch=st.integers(1, 2), hidden=st.integers(1, 3),
+       relu=st.booleans(), seed=st.integers(0, 100))
+def test_rnn_gradcheck(steps, batch, hidden, relu, seed):
+    tg.manual_seed(seed)
+    rnn = nn.RNN(2, hidden, nonlinearity="relu" if relu else "tanh").double()
+    rng = np.random.default_rng(seed)
+    x, h0 = _t(rng, steps, batch, 2), _t(rng, 1, batch, hidden)
+    assert gradcheck(lambda x, h0, w: rnn(x, h0), [x, h0, rnn.weight_hh_l0])
+
+
+def _copy_to_torch(ours, theirs):
+    import torch
+    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+
+
+@pytest.mark.parametrize("num_layers,batch_first,with_state,bias",
+                         [(1, False, False, True), (2, True, True, True), (3, False, True, False)])
+def test_lstm_matches_torch(num_layers, batch_first, with_state, bias):
+    torch = pytest.importorskip("torch")
+    tg.manual_seed(3)
+    ours = nn.LSTM(4, 5, num_layers=num_layers, batch_first=batch_first, bias=bias).double()
+    theirs = torch.nn.LSTM(4, 5, num_layers=num_layers, batch_first=batch_first,
+                           bias=bias).double()
+    _copy_to_torch(ours, theirs)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 6, 4))
+    batch = 3 if batch_first else 6
+    h0 = rng.standard_normal((num_layers, batch, 5))
+    c0 = rng.standard_normal((num_layers, batch, 5))
+    X, H, C = (Tensor(a, requires_grad=True) for a in (x, h0, c0))
+    Xt, Ht, Ct = (torch.tensor(a, requires_grad=True) for a in (x, h0, c0))
+    out, (h, c) = ours(X, (H, C)) if with_state else ours(X)
+    out_t, (h_t, c_t) = theirs(Xt, (Ht, Ct)) if with_state else theirs(Xt)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(h.data, h_t.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(c.data, c_t.detach().numpy(), atol=1e-12)
+    weights = rng.standard_normal(out.shape)
+    (out * Tensor(weights)).sum().add((h * h).sum()).add((c * 3).sum()).backward()
+    ((out_t * torch.tensor(weights)).sum() + (h_t * h_t).sum() + (c_t * 3).sum()).backward()
+    np.testing.assert_allclose(X.grad, Xt.grad.numpy(), atol=1e-10)
+    if with_state:
+        np.testing.assert_allclose(H.grad, Ht.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(C.grad, Ct.grad.numpy(), atol=1e-10)
+    for (name, p), (name_t, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert name == name_t
+        np.testing.assert_allclose(p.grad, p_t.grad.numpy(), atol=1e-10, err_msg=name)
+
+
+def test_lstm_float32_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.LSTM(8, 16)
+    theirs = torch.nn.LSTM(8, 16)
+    _copy_to_torch(ours, theirs)
+    x = np.random.default_rng(0).standard_normal((5, 4, 8)).astype(np.float32)
+    out, _ = ours(Tensor(x))
+    out_t, _ = theirs(torch.tensor(x))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_matches_torch(nonlinearity):
+    torch = pytest.importorskip("torch")
+    ours = nn.RNN(3, 4, num_layers=2, nonlinearity=nonlinearity, batch_first=True).double()
+    theirs = torch.nn.RNN(3, 4, num_layers=2, nonlinearity=nonlinearity,
+                          batch_first=True).double()
+    _copy_to_torch(ours, theirs)
+    x = np.random.default_rng(1).standard_normal((2, 5, 3))
+    X, Xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, h = ours(X)
+    out_t, h_t = theirs(Xt)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(h.data, h_t.detach().numpy(), atol=1e-12)
+    (out.sum() + h.sum()).backward()
+    (out_t.sum() + h_t.sum()).backward()
+    np.testing.assert_allclose(X.grad, Xt.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(ours.weight_hh_l0.grad, theirs.weight_hh_l0.grad.numpy(), atol=1e-10)
+
+
+def test_cells_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x, h, c = (rng.standard_normal(s) for s in ((3, 4), (3, 5), (3, 5)))
+    ours, theirs = nn.LSTMCell(4, 5).double(), torch.nn.LSTMCell(4, 5).double()
+    _copy_to_torch(ours, theirs)
+    h1, c1 = ours(Tensor(x), (Tensor(h), Tensor(c)))
+    h1t, c1t = theirs(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
+    np.testing.assert_allclose(h1.data, h1t.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(c1.data, c1t.detach().numpy(), atol=1e-12)
+    ours, theirs = nn.RNNCell(4, 5).double(), torch.nn.RNNCell(4, 5).double()
+    _copy_to_torch(ours, theirs)
+    np.testing.assert_allclose(ours(Tensor(x), Tensor(h)).data,
+                               theirs(torch.tensor(x), torch.tensor(h)).detach().numpy(), atol=1e-12)
+
+
+def test_lstm_equals_unrolled_cell():
+    tg.manual_seed(4)
+    lstm = nn.LSTM(3, 4).double()
+    cell = nn.LSTMCell(3, 4).double()
+    cell.load_state_dict({k[:-3]: v for k, v in lstm.state_dict().items()})
+    x = Tensor(np.random.default_rng(0).standard_normal((5, 2, 3)))
+    out, (h_n, c_n) = lstm(x)
+    h = c = Tensor(np.zeros((2, 4)))
+    for t in range(5):
+        h, c = cell(x[t], (h, c))
+        np.testing.assert_allclose(out.data[t], h.data, atol=1e-12)
+    np.testing.assert_allclose(c_n.data[0], c.data, atol=1e-12)
+
+
+def test_names_shapes_and_init_bounds():
+    lstm = nn.LSTM(10, 20, num_layers=2)
+    names = [n for n, _ in lstm.named_parameters()]
+    assert names == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                     "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"]
+    assert lstm.weight_ih_l0.shape == (80, 10) and lstm.weight_ih_l1.shape == (80, 20)
+    bound = 1 / np.sqrt(20)
+    for p in lstm.parameters():
+        assert np.abs(p.data).max() <= bound
+        assert np.abs(p.data).max() > 0.8 * bound  # really spread over the interval
+    assert nn.RNN(3, 7).weight_ih_l0.shape == (7, 3)
+    assert nn.LSTMCell(3, 7).weight_hh.shape == (28, 7)
+
+
+def test_unbatched_input():
+    lstm = nn.LSTM(3, 4)
+    out, (h, c) = lstm(Tensor.randn(6, 3))
+    assert out.shape == (6, 4) and h.shape == (1, 4) and c.shape == (1, 4)
+    out_b, _ = lstm(Tensor(Tensor.randn(6, 3).data[:, None]))
+    assert out_b.shape == (6, 1, 4)
+
+
+def test_bad_inputs_raise():
+    lstm = nn.LSTM(3, 4)
+    with pytest.raises(ValueError, match="input_size=3"):
+        lstm(Tensor.randn(5, 2, 7))
+    with pytest.raises(ValueError, match="initial state"):
+        lstm(Tensor.randn(5, 2, 3), (Tensor.zeros(1, 3, 4), Tensor.zeros(1, 3, 4)))
+    with pytest.raises(ValueError, match="2-D"):
+        lstm(Tensor.randn(5))
+    with pytest.raises(ValueError, match="empty"):
+        lstm(Tensor.zeros(0, 2, 3))
+    with pytest.raises(NotImplementedError):
+        nn.LSTM(3, 4, bidirectional=True)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
+
+
+def test_dropout_between_layers_only_in_training():
+    tg.manual_seed(0)
+    lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    x = Tensor.randn(4, 2, 3)
+    lstm.eval()
+    a, _ = lstm(x)
+    b, _ = lstm(x)
+    np.testing.assert_array_equal(a.data, b.data)
+    lstm.train()
+    c, _ = lstm(x)
+    assert not np.allclose(a.data, c.data)

@@ -1,0 +1,352 @@
+"""Losses: functional forms (also in nn.functional) and the Module wrappers.
+
+Every loss is exact and finite even for logits of ±1000: cross_entropy goes through
+log_softmax (the log-sum-exp trick) and the logit form of binary cross-entropy through
+softplus(z) = max(z, 0) + log(1 + e^{−|z|}), which never overflows.
+
+>>> import numpy as np
+>>> from tinygrad_edu import Tensor
+>>> logits = Tensor([[1000.0, -1000.0], [0.0, 0.0]])
+>>> round(cross_entropy(logits, Tensor(np.array([1, 0]))).item(), 3)   # (2000 + log 2) / 2
+1000.347
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+from .module import Module
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction {reduction!r} is not one of {_REDUCTIONS}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _target_array(target) -> np.ndarray:
+    return np.asarray(target.data if isinstance(target, Tensor) else target)
+
+
+def _as_tensor(t, like: Tensor) -> Tensor:
+    return t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=like.dtype))
+
+
+# ---------------------------------------------------------------------------------------------
+# nll_loss and cross_entropy
+# ---------------------------------------------------------------------------------------------
+class NLLLoss(Function):
+    """loss_n = −w[t_n] · logp[n, t_n]   (0 where t_n == ignore_index).
+
+    logp: (N, C, …), target t: (N, …). mean: Σ loss / Σ_n w[t_n] over the kept targets.
+    ∂L/∂logp[n, c] = −w[t_n] · g_n  if c == t_n, else 0   (g_n divided by Σ w for mean).
+    """
+
+    @staticmethod
+    def forward(ctx, logp, target, class_weight, ignore_index, reduction):
+        keep = target != ignore_index
+        safe_target = np.where(keep, target, 0)  # any valid class; masked out by w below
+        w = class_weight[safe_target] * keep  # (N, …): each target's weight, 0 if ignored
+        picked = np.take_along_axis(logp, safe_target[:, None], axis=1)[:, 0]
+        loss = -w * picked
+        ctx.save_for_backward(safe_target, w)
+        ctx.shape, ctx.reduction = logp.shape, reduction
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return loss.sum()
+        ctx.total_weight = w.sum()
+        return loss.sum() / ctx.total_weight  # nan when every target is ignored, as PyTorch
+
+    @staticmethod
+    def backward(ctx, g):
+        safe_target, w = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            g = g / ctx.total_weight
+        grad = np.zeros(ctx.shape, dtype=w.dtype)
+        np.put_along_axis(grad, safe_target[:, None], (-w * g)[:, None], axis=1)
+        return grad, None, None, None, None
+
+
+def _check_class_target(input: Tensor, target: np.ndarray, ignore_index: int, name: str):
+    if input.ndim not in (1,) and target.shape != (input.shape[0],) + input.shape[2:]:
+        raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape "
+                         f"{input.shape} (expected {(input.shape[0],) + input.shape[2:]})")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: class-index targets must be integers, got dtype {target.dtype} "
+                        "(for probabilities give a float target of the input's shape)")
+    classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    valid = target[target != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= classes):
+        raise IndexError(f"{name}: target values must be in [0, {classes - 1}] "
+                         f"(or ignore_index={ignore_index}), got range "
+                         f"[{valid.min()}, {valid.max()}]")
+
+
+def _class_weight(weight, classes: int, dtype) -> np.ndarray:
+    if weight is None:
+        return np.ones(classes, dtype=dtype)
+    w = _target_array(weight).astype(dtype, copy=False)
+    if w.shape != (classes,):
+        raise ValueError(f"class weight of shape {w.shape} for {classes} classes")
+    return w
+
+
+def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of log-probabilities `input` (N, C, …) at class indices."""
+    _check_reduction(reduction)
+    t = _target_array(target)
+    if input.ndim == 1:  # a single sample (C,) with a scalar target: a batch of one
+        out = nll_loss(input.unsqueeze(0), t.reshape(1), weight, ignore_index, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    _check_class_target(input, t, ignore_index, "nll_loss")
+    w = _class_weight(weight, input.shape[1], input.dtype)
+    return NLLLoss.apply(input, t.astype(np.int64, copy=False), w, ignore_index, reduction)
+
+
+def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits `input` (N, C, …) or (C,) against class indices (N, …) or
+    class probabilities (same shape as input), as torch.nn.functional.cross_entropy:
+    log_softmax over axis 1 followed by nll_loss. With label_smoothing ε the target is
+    (1 − ε)·one_hot + ε/C."""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_dim]
+    logp = input.log_softmax(class_dim)
+    t = _target_array(target)
+    wshape = (classes,) + (1,) * (input.ndim - class_dim - 1)  # broadcasts over axis 1
+    if t.dtype.kind == "f":  # class probabilities
+        if t.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability target of shape {t.shape} must match "
+                             f"input of shape {input.shape}")
+        if label_smoothing > 0:
+            t = t * (1 - label_smoothing) + label_smoothing / classes
+        t = t.astype(input.dtype, copy=False)
+        if weight is not None:
+            t = t * _class_weight(weight, classes, input.dtype).reshape(wshape)
+        loss = -(logp * t).sum(class_dim)
+        if reduction == "mean":
+            return loss.sum() / (input.size // classes)
+        return _reduce(loss, reduction)
+    nll = nll_loss(logp, t, weight, ignore_index, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    # PyTorch: (1 − ε)·nll + ε/C · Σ_c −w_c·logp_c, ignored targets left out.
+    keep = t != ignore_index
+    w = _class_weight(weight, classes, input.dtype)
+    smooth = -(logp * w.reshape(wshape)).sum(class_dim) * keep.astype(input.dtype)
+    if reduction == "mean":
+        denom = w[np.where(keep, t, 0)][keep].sum() if weight is not None else keep.sum()
+        smooth = smooth.sum() / float(denom)
+    else:
+        smooth = _reduce(smooth, reduction)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# regression losses
+# ---------------------------------------------------------------------------------------------
+def _broadcast_pair(input: Tensor, target, name: str):
+    target = _as_tensor(target, input)
+    if target.shape != input.shape:
+        warnings.warn(f"{name}: target size {target.shape} differs from input size "
+                      f"{input.shape}; they will be broadcast, which is likely a mistake",
+                      stacklevel=3)
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise ValueError(f"{name}: input of shape {input.shape} and target of shape "
+                             f"{target.shape} cannot be broadcast together") from None
+    return target
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """(input − target)², averaged (mean), summed (sum) or per element (none)."""
+    diff = input - _broadcast_pair(input, target, "mse_loss")
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """|input − target|."""
+    return _reduce((input - _broadcast_pair(input, target, "l1_loss")).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5·d²/β where |d| < β, else |d| − 0.5·β  (d = input − target)."""
+    d = (input - _broadcast_pair(input, target, "smooth_l1_loss")).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    from ..tensor import where
+    return _reduce(where(d.data < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# binary cross-entropy
+# ---------------------------------------------------------------------------------------------
+class BinaryCrossEntropy(Function):
+    """loss = −w · (t·log p + (1 − t)·log(1 − p)), each log clamped at −100 as PyTorch.
+
+    ∂loss/∂p = w · (p − t) / (p·(1 − p))   (the denominator kept ≥ 1e-12).
+    """
+
+    @staticmethod
+    def forward(ctx, p, t, w):
+        log_p = np.maximum(np.log(p), -100)
+        log_1mp = np.maximum(np.log1p(-p), -100)
+        ctx.save_for_backward(p, t, w)
+        return -w * (t * log_p + (1 - t) * log_1mp)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, t, w = ctx.saved_tensors
+        grad_p = g * w * (p - t) / np.maximum(p * (1 - p), 1e-12)
+        grad_t = g * w * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
+        return grad_p, (grad_t if ctx.needs_input_grad[1] else None), None
+
+
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """BCE of probabilities `input` in [0, 1]. Prefer binary_cross_entropy_with_logits:
+    it takes logits and is exact where p rounds to 0 or 1."""
+    _check_reduction(reduction)
+    target = _as_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy: target of shape {target.shape} must match "
+                         f"input of shape {input.shape}")
+    p = input.data
+    if p.size and (np.isnan(p).any() or p.min() < 0 or p.max() > 1):
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                         "(give probabilities, or use binary_cross_entropy_with_logits)")
+    w = np.ones((), dtype=input.dtype) if weight is None else _target_array(weight).astype(input.dtype)
+    return _reduce(BinaryCrossEntropy.apply(input, target, w), reduction)
+
+
+class BCEWithLogits(Function):
+    """loss = w · ((1 − t)·z + (1 + (q − 1)·t) · softplus(−z))   (q = pos_weight, default 1),
+    the same as −w·(q·t·log σ(z) + (1 − t)·log(1 − σ(z))), written to never overflow.
+
+    ∂loss/∂z = w · ((1 − t) − (1 + (q − 1)·t) · σ(−z))   which is w·(σ(z) − t) when q = 1.
+    ∂loss/∂t = w · (−z + (q − 1) · softplus(−z)).
+    """
+
+    @staticmethod
+    def forward(ctx, z, t, w, q):
+        softplus_neg = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))  # log(1 + e^{−z})
+        scale = 1 + (q - 1) * t
+        ctx.save_for_backward(z, t, w, q, softplus_neg)
+        return w * ((1 - t) * z + scale * softplus_neg)
+
+    @staticmethod
+    def backward(ctx, g):
+        z, t, w, q, softplus_neg = ctx.saved_tensors
+        sig_neg = 0.5 * (1 - np.tanh(0.5 * z))  # σ(−z) = (1 − tanh(z/2)) / 2, stable
+        grad_z = g * w * ((1 - t) - (1 + (q - 1) * t) * sig_neg)
+        grad_t = g * w * (-z + (q - 1) * softplus_neg) if ctx.needs_input_grad[1] else None
+        return grad_z, grad_t, None, None
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """BCE of σ(input) against target in [0, 1], computed from the logits (exact for ±1000)."""
+    _check_reduction(reduction)
+    target = _as_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target of shape {target.shape} "
+                         f"must match input of shape {input.shape}")
+    dtype = input.dtype
+    w = np.ones((), dtype=dtype) if weight is None else _target_array(weight).astype(dtype)
+    q = np.ones((), dtype=dtype) if pos_weight is None else _target_array(pos_weight).astype(dtype)
+    return _reduce(BCEWithLogits.apply(input, target, w, q), reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# Module wrappers
+# ---------------------------------------------------------------------------------------------
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        _check_reduction(reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """Module form of cross_entropy (logits and class indices)."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
+                             self.label_smoothing)
+
+
+class NLLLossModule(_Loss):
+    """Module form of nll_loss (exported as nn.NLLLoss)."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.weight, self.ignore_index = weight, ignore_index
+
+    def forward(self, input, target):
+        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+NLLLossModule.__name__ = NLLLossModule.__qualname__ = "NLLLoss"
+
+
+class MSELoss(_Loss):
+    def forward(self, input, target):
+        return mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    def forward(self, input, target):
+        return l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class BCELoss(_Loss):
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input, target):
+        return binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def forward(self, input, target):
+        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
+                                                self.pos_weight)

@@ -1,0 +1,391 @@
+"""Recurrent layers: RNN (tanh/relu), LSTM, LSTMCell and RNNCell, PyTorch's names and shapes.
+
+The LSTM step, with PyTorch's gate order (i, f, g, o) stacked in weight_ih (4H, I), weight_hh (4H, H):
+
+    z = x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh                (B, 4H), split into four (B, H)
+    i = σ(z_i)   f = σ(z_f)   g = tanh(z_g)   o = σ(z_o)
+    c_t = f · c_{t−1} + i · g
+    h_t = o · tanh(c_t)
+
+Backward through one step, with dh = ∂L/∂h_t and dc = ∂L/∂c_t (both including what flows back
+from step t+1):
+
+    dc  += dh · o · (1 − tanh²(c_t))
+    di = dc · g    df = dc · c_{t−1}    dg = dc · i    do = dh · tanh(c_t)
+    dz = [di·i(1−i), df·f(1−f), dg·(1−g²), do·o(1−o)]
+    ∂L/∂h_{t−1} = dz W_hh      ∂L/∂c_{t−1} = dc · f      ∂L/∂W_hh += dzᵀ h_{t−1}
+
+Speed: a graph of small ops per time step costs more Python than arithmetic, so the LSTM layer is
+ONE Function (`LSTMSequence`) that runs the loop above in numpy: the input projection for all
+steps in one matrix product, one (B, H)×(H, 4H) product per step, and the weight gradients as
+single products over all steps at the end. LSTMCell uses the one-step Function `LSTMCellFn`.
+
+>>> import tinygrad_edu.nn as nn
+>>> from tinygrad_edu import Tensor
+>>> lstm = nn.LSTM(input_size=3, hidden_size=5, num_layers=2)
+>>> out, (h, c) = lstm(Tensor.randn(7, 4, 3))       # (T, B, input) as PyTorch
+>>> out.shape, h.shape, c.shape
+((7, 4, 5), (2, 4, 5), (2, 4, 5))
+>>> lstm.weight_ih_l0.shape, lstm.weight_hh_l1.shape
+((20, 3), (20, 5))
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor, stack
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+# ---------------------------------------------------------------------------------------------
+# The gate nonlinearities of all four gates in one tanh
+# ---------------------------------------------------------------------------------------------
+def _gate_constants(hidden: int, dtype):
+    """σ(z) = ½ + ½·tanh(z/2), so all four gates are act = m·tanh(s·z) + b with, per gate,
+    (s, m, b) = (½, ½, ½) for i, f, o and (1, 1, 0) for g. The derivative is m·s·(1 − tanh²)."""
+    ones = np.ones(hidden, dtype=dtype)
+    half = ones * 0.5
+    s = np.concatenate([half, half, ones, half])
+    b = np.concatenate([half, half, 0 * ones, half])
+    return s, s.copy(), b  # m equals s
+
+
+def _activate_gates(z, s, b):
+    """(t, act): t = tanh(s·z) and the activated gates act = s·t + b (i, f, g, o)."""
+    t = np.tanh(z * s)
+    return t, t * s + b
+
+
+def _gate_derivatives(t, s):
+    """∂act/∂z for every gate: m·s·(1 − t²) = s²·(1 − t²)."""
+    return (s * s) * (1 - t * t)
+
+
+class LSTMCellFn(Function):
+    """One LSTM step's elementwise part: z (B, 4H), c_prev (B, H) → stacked [h, c] (2, B, H).
+
+    h = o·tanh(c), c = f·c_prev + i·g with (i, f, g, o) = (σ, σ, tanh, σ)(z split in four).
+    Backward: the one-step formulas of the module docstring, with dh = g[0], dc = g[1].
+    """
+
+    @staticmethod
+    def forward(ctx, z, c_prev):
+        hidden = c_prev.shape[-1]
+        s, b = _gate_constants(hidden, z.dtype)[::2]
+        t, act = _activate_gates(z, s, b)
+        i, f, g, o = np.split(act, 4, axis=-1)
+        c = f * c_prev + i * g
+        tanh_c = np.tanh(c)
+        ctx.save_for_backward(t, act, c_prev, tanh_c, s)
+        return np.stack([o * tanh_c, c])
+
+    @staticmethod
+    def backward(ctx, grad):
+        t, act, c_prev, tanh_c, s = ctx.saved_tensors
+        i, f, g, o = np.split(act, 4, axis=-1)
+        dh, dc = grad[0], grad[1]
+        dc = dc + dh * o * (1 - tanh_c * tanh_c)
+        d_act = np.concatenate([dc * g, dc * c_prev, dc * i, dh * tanh_c], axis=-1)
+        return d_act * _gate_derivatives(t, s), dc * f
+
+
+class LSTMSequence(Function):
+    """A whole LSTM layer over a sequence, forward and backward (through time) written out.
+
+    x: (T, B, I), h0, c0: (B, H), w_ih: (4H, I), w_hh: (4H, H), b_ih, b_hh: (4H,) or None.
+    Returns one array Y (T+1, B, H): Y[:T] = h_1 … h_T (the output) and Y[T] = c_T.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        steps, batch, _ = x.shape
+        hidden = h0.shape[-1]
+        dtype = x.dtype
+        s, _, b = _gate_constants(hidden, dtype)
+        # The input's share of z for every step in one product: (T·B, I) @ (I, 4H).
+        z_all = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * hidden)
+        for bias in (b_ih, b_hh):
+            if bias is not None:
+                z_all += bias
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        y = np.empty((steps + 1, batch, hidden), dtype=dtype)
+        cs = np.empty((steps + 1, batch, hidden), dtype=dtype)  # c_0 … c_T
+        tanh_cs = np.empty((steps, batch, hidden), dtype=dtype)
+        ts = np.empty((steps, batch, 4 * hidden), dtype=dtype)
+        acts = np.empty((steps, batch, 4 * hidden), dtype=dtype)
+        cs[0] = c0
+        h = h0
+        for step in range(steps):
+            z = z_all[step] + h @ w_hh_t
+            ts[step], acts[step] = _activate_gates(z, s, b)
+            i, f, g, o = np.split(acts[step], 4, axis=-1)
+            c = cs[step + 1]
+            np.multiply(f, cs[step], out=c)
+            c += i * g
+            np.tanh(c, out=tanh_cs[step])
+            h = y[step]
+            np.multiply(o, tanh_cs[step], out=h)
+        y[steps] = cs[steps]
+        ctx.save_for_backward(x, h0, y, cs, tanh_cs, ts, acts, w_ih, w_hh, s)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, y, cs, tanh_cs, ts, acts, w_ih, w_hh, s = ctx.saved_tensors
+        steps, batch, hidden = tanh_cs.shape
+        derivs = _gate_derivatives(ts, s)  # ∂act/∂z for all steps at once
+        dz = np.empty_like(acts)
+        dh_next = np.zeros((batch, hidden), dtype=grad.dtype)
+        dc = grad[steps].copy()  # ∂L/∂c_T
+        for step in reversed(range(steps)):
+            dh = grad[step] + dh_next
+            i, f, g, o = np.split(acts[step], 4, axis=-1)
+            tanh_c = tanh_cs[step]
+            dc += dh * o * (1 - tanh_c * tanh_c)
+            d_act = dz[step]
+            np.multiply(dc, g, out=d_act[:, :hidden])
+            np.multiply(dc, cs[step], out=d_act[:, hidden:2 * hidden])
+            np.multiply(dc, i, out=d_act[:, 2 * hidden:3 * hidden])
+            np.multiply(dh, tanh_c, out=d_act[:, 3 * hidden:])
+            d_act *= derivs[step]
+            dh_next = d_act @ w_hh
+            dc *= f
+        # Weight gradients as one product each over all steps: Σ_t dz_tᵀ · input_t.
+        need = ctx.needs_input_grad
+        dz2 = dz.reshape(steps * batch, 4 * hidden)
+        h_prev = np.concatenate([h0[None], y[:steps - 1]]).reshape(steps * batch, hidden)
+        grad_x = (dz2 @ w_ih).reshape(x.shape) if need[0] else None
+        grad_w_ih = dz2.T @ x.reshape(steps * batch, -1) if need[3] else None
+        grad_w_hh = dz2.T @ h_prev if need[4] else None
+        grad_b = dz2.sum(axis=0) if need[5] or need[6] else None
+        return grad_x, dh_next, dc, grad_w_ih, grad_w_hh, grad_b, grad_b
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules
+# ---------------------------------------------------------------------------------------------
+def _uniform_parameters(module: Module, hidden_size: int) -> None:
+    """PyTorch's RNN initialisation: every weight and bias uniform(−1/√H, 1/√H)."""
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
+class _RNNBase(Module):
+    gates = 1
+    mode = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
+        super().__init__()
+        if bidirectional:
+            raise NotImplementedError(f"bidirectional {self.mode} is not implemented; "
+                                      "run a second one on the reversed sequence")
+        if num_layers < 1 or hidden_size < 1:
+            raise ValueError(f"num_layers ({num_layers}) and hidden_size ({hidden_size}) "
+                             "must be positive")
+        if not 0 <= dropout <= 1:
+            raise ValueError(f"dropout must be in [0, 1], got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
+        self.bidirectional = False
+        rows = self.gates * hidden_size
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else hidden_size
+            setattr(self, f"weight_ih_l{layer}", Parameter(np.zeros((rows, width), np.float32)))
+            setattr(self, f"weight_hh_l{layer}", Parameter(np.zeros((rows, hidden_size), np.float32)))
+            if bias:
+                setattr(self, f"bias_ih_l{layer}", Parameter(np.zeros(rows, np.float32)))
+                setattr(self, f"bias_hh_l{layer}", Parameter(np.zeros(rows, np.float32)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _uniform_parameters(self, self.hidden_size)
+
+    def _layer_params(self, layer: int):
+        get = lambda name: self._parameters.get(f"{name}_l{layer}")  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def _prepare(self, x: Tensor, hx):
+        """Returns (x as (T, B, I), initial states as (L, B, H) arrays/tensors, unbatched?)."""
+        if x.ndim not in (2, 3):
+            raise ValueError(f"{self.mode}: expected a 2-D (unbatched) or 3-D input, got shape {x.shape}")
+        unbatched = x.ndim == 2
+        if unbatched:
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        if x.shape[0] == 0:
+            raise ValueError(f"{self.mode}: the sequence is empty (input shape {x.shape})")
+        if x.shape[2] != self.input_size:
+            raise ValueError(f"{self.mode}: input has {x.shape[2]} features (shape {x.shape}), "
+                             f"expected input_size={self.input_size}")
+        batch = x.shape[1]
+        expected = (self.num_layers, batch, self.hidden_size)
+        states = []
+        for state in (hx if isinstance(hx, (tuple, list)) else (hx,)) if hx is not None else ():
+            if unbatched:
+                state = state.unsqueeze(1)
+            if state.shape != expected:
+                raise ValueError(f"{self.mode}: initial state of shape {state.shape}, expected "
+                                 f"{expected[:1] + expected[2:] if unbatched else expected}")
+            states.append(state)
+        return x, states, unbatched
+
+    def _finish(self, out: Tensor, states: list, unbatched: bool):
+        if unbatched:
+            return out.squeeze(1), [s.squeeze(1) for s in states]
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        return out, states
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        return s
+
+
+class LSTM(_RNNBase):
+    """Multi-layer LSTM as torch.nn.LSTM: lstm(x, (h0, c0)) → output, (h_n, c_n).
+
+    x: (T, B, input_size), or (B, T, input_size) with batch_first=True, or (T, input_size).
+    h0, c0: (num_layers, B, hidden_size), zeros when not given.
+    output: the last layer's h_t for every t; h_n, c_n: each layer's final states.
+    """
+
+    gates = 4
+    mode = "LSTM"
+
+    def forward(self, x: Tensor, hx=None):
+        x, states, unbatched = self._prepare(x, hx)
+        if hx is not None and len(states) != 2:
+            raise ValueError("LSTM: hx must be a tuple (h0, c0)")
+        zeros = np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            h0 = states[0][layer] if states else zeros
+            c0 = states[1][layer] if states else zeros
+            y = LSTMSequence.apply(x, h0, c0, *self._layer_params(layer))
+            steps = x.shape[0]
+            x = y[:steps]
+            h_n.append(y[steps - 1])
+            c_n.append(y[steps])
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        out, (h, c) = self._finish(x, [stack(h_n), stack(c_n)], unbatched)
+        return out, (h, c)
+
+
+class RNN(_RNNBase):
+    """Elman RNN as torch.nn.RNN: h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)
+    (nonlinearity='relu' for ReLU). rnn(x, h0) → output, h_n. Built from autograd ops, one
+    small graph per step (the LSTM above shows the fused alternative)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"unknown nonlinearity {nonlinearity!r}, use 'tanh' or 'relu'")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
+        self.nonlinearity = nonlinearity
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+
+    def forward(self, x: Tensor, hx=None):
+        x, states, unbatched = self._prepare(x, hx)
+        act = F.tanh if self.nonlinearity == "tanh" else F.relu
+        h_n = []
+        for layer in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self._layer_params(layer)
+            x_part = F.linear(x, w_ih, b_ih)  # the input's share, all steps at once
+            h = states[0][layer] if states else None
+            outputs = []
+            for step in range(x.shape[0]):
+                z = x_part[step] if h is None else x_part[step] + F.linear(h, w_hh, b_hh)
+                if h is None and b_hh is not None:
+                    z = z + b_hh  # h0 = 0: only the bias of the hidden path remains
+                h = act(z)
+                outputs.append(h)
+            x = stack(outputs)
+            h_n.append(h)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        out, (h,) = self._finish(x, [stack(h_n)], unbatched)
+        return out, h
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + ", nonlinearity='relu'"
+
+
+class LSTMCell(Module):
+    """One LSTM step as torch.nn.LSTMCell: cell(x, (h, c)) → (h', c').
+    x: (B, input_size) or (input_size,); weight_ih: (4H, input_size), weight_hh: (4H, H)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.weight_ih = Parameter(np.zeros((4 * hidden_size, input_size), np.float32))
+        self.weight_hh = Parameter(np.zeros((4 * hidden_size, hidden_size), np.float32))
+        self.register_parameter("bias_ih", Parameter(np.zeros(4 * hidden_size, np.float32)) if bias else None)
+        self.register_parameter("bias_hh", Parameter(np.zeros(4 * hidden_size, np.float32)) if bias else None)
+        _uniform_parameters(self, hidden_size)
+
+    def forward(self, x: Tensor, hx=None):
+        unbatched = x.ndim == 1
+        if unbatched:
+            x = x.unsqueeze(0)
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(f"LSTMCell: input of shape {x.shape}, expected (B, {self.input_size})")
+        if hx is None:
+            zeros = Tensor(np.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
+            hx = (zeros, zeros)
+        h, c = (t.unsqueeze(0) if unbatched else t for t in hx)
+        if h.shape != (x.shape[0], self.hidden_size) or c.shape != h.shape:
+            raise ValueError(f"LSTMCell: states of shapes {h.shape}, {c.shape}, expected "
+                             f"{(x.shape[0], self.hidden_size)}")
+        z = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        hc = LSTMCellFn.apply(z, c)
+        h, c = hc[0], hc[1]
+        return (h[0], c[0]) if unbatched else (h, c)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias_ih is not None else ", bias=False")
+
+
+class RNNCell(Module):
+    """One Elman step as torch.nn.RNNCell: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh"):
+        super().__init__()
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"unknown nonlinearity {nonlinearity!r}, use 'tanh' or 'relu'")
+        self.input_size, self.hidden_size, self.nonlinearity = input_size, hidden_size, nonlinearity
+        self.weight_ih = Parameter(np.zeros((hidden_size, input_size), np.float32))
+        self.weight_hh = Parameter(np.zeros((hidden_size, hidden_size), np.float32))
+        self.register_parameter("bias_ih", Parameter(np.zeros(hidden_size, np.float32)) if bias else None)
+        self.register_parameter("bias_hh", Parameter(np.zeros(hidden_size, np.float32)) if bias else None)
+        _uniform_parameters(self, hidden_size)
+
+    def forward(self, x: Tensor, h=None):
+        if h is None:
+            h = Tensor(np.zeros(x.shape[:-1] + (self.hidden_size,), dtype=x.dtype))
+        z = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        return F.tanh(z) if self.nonlinearity == "tanh" else F.relu(z)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"
