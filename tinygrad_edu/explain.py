@@ -439,6 +439,9 @@ def gradient_table(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     if not isinstance(out, Tensor) or not out.requires_grad:
         raise TypeError("gradient_table: fn must return a Tensor that depends on an input "
                         "with requires_grad=True")
+    if not tape.calls or tape.calls[-1][3] is not out:
+        raise RuntimeError("gradient_table: the ops of fn were not recorded (fn must build its "
+                           "result from Function.apply calls on the given inputs)")
     rng = np.random.default_rng(seed)
     weights = np.ones(out.shape) if out.data.size == 1 else rng.standard_normal(out.shape)
 
