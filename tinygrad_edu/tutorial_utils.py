@@ -191,3 +191,30 @@ def upsample_images(images: np.ndarray, size: int) -> np.ndarray:
     (y0, y1, wy), (x0, x1, wx) = grid(h), grid(w)
     rows = images[:, y0, :] * (1 - wy)[None, :, None] + images[:, y1, :] * wy[None, :, None]
     return rows[:, :, x0] * (1 - wx) + rows[:, :, x1] * wx
+
+
+def load_digits_arrays(size: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled handwritten digits (offline) as numpy arrays: images of shape
+    (1797, size, size), float32 in [0, 1] (bilinear upsampling when size > 8), and int64 labels.
+    """
+    from . import datasets
+
+    images, labels = _digits_from(datasets.load_digits())
+    images = np.asarray(images, dtype=np.float32).reshape(-1, 8, 8)
+    if images.max() > 1.0:   # scikit-learn's pixels go 0…16
+        images = images / 16.0
+    if size != 8:
+        images = upsample_images(images, size).astype(np.float32)
+    return np.ascontiguousarray(images, dtype=np.float32), np.asarray(labels, dtype=np.int64)
+
+
+def _digits_from(loaded) -> tuple:
+    """(images, labels) from what datasets.load_digits() returns."""
+    if isinstance(loaded, tuple) and len(loaded) == 2:
+        images, labels = loaded
+    else:  # a dataset object
+        images, labels = getattr(loaded, "images", None), getattr(loaded, "target", None)
+        if images is None:
+            images, labels = loaded.tensors
+    to_array = lambda a: a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a  # noqa: E731
+    return np.asarray(to_array(images)), np.asarray(to_array(labels))

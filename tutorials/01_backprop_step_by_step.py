@@ -37,45 +37,20 @@ import numpy as np
 
 import tinygrad_edu as tg
 from tinygrad_edu import tutorial_utils as tu
-from tinygrad_edu.tensor import _unbroadcast, run_backward
+from tinygrad_edu.draw import draw_graph
+from tinygrad_edu.explain import explain
 
 args = tu.parse_args("Backpropagation step by step")
 tg.manual_seed(args.seed)
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
-# ## A tracer for the backward pass
+# ## Watching the backward pass
 #
-# `run_backward(root, seed, on_step=...)` is the engine's backward loop; it calls `on_step`
-# after each node's backward with the node, its `Function` (whose docstring states the local
-# rule), the incoming gradient and what flows to each parent. We print exactly that.
-# (`tg.explain(loss)` / `loss.backward(trace=True)` print the same story in the library's own format.)
-
-# %%
-def show_backward(root, names):
-    """Run backward from `root` and print each step: op, incoming gradient, local rule, and the
-    gradient sent to each parent. `names` maps id(tensor) to a readable name."""
-    def name_of(t):
-        return names.get(id(t), f"tensor{t.shape}")
-
-    def fmt(array):
-        text = np.array2string(np.asarray(array) + 0.0, precision=4, suppress_small=True)  # + 0.0 turns -0 into 0
-        return text if "\n" not in text else "\n        " + text.replace("\n", "\n        ")
-
-    def on_step(node, ctx, grad_out, parent_grads):
-        rule = ";  ".join((type(ctx).__doc__ or "").split(".   ")[:2]).split("\n")[0]
-        parents = ", ".join(name_of(p) for p in ctx.parents if p is not None)
-        print(f"{name_of(node)} = {ctx.name}({parents})   incoming ∂L/∂{name_of(node)} = {fmt(grad_out)}")
-        print(f"    local rule: {rule}")
-        for parent, g in zip(ctx.parents, parent_grads):
-            if parent is not None and g is not None:
-                summed = ""
-                if g.shape != parent.shape:  # a broadcast input gets the sum over its copies
-                    g, summed = _unbroadcast(g, parent.shape, ctx), "  (summed over the broadcast axis)"
-                print(f"    → ∂L/∂{name_of(parent)} += {fmt(g)}{summed}")
-
-    run_backward(root, np.ones_like(root.data), on_step=on_step)
-
+# `explain(loss, names=...)` runs the backward pass and prints every step: the op, the incoming
+# gradient $g$, the local rule, and what flows to each parent (`loss.backward(trace=True)` does
+# the same while really accumulating the gradients). `names` maps names to tensors so the
+# printout says `q` instead of `t3`; `locals()` is the lazy way to pass them all.
 
 # %% [markdown]
 # ## 1. The smallest example: $f(x, y, z) = (x + y)\cdot z$
@@ -94,7 +69,7 @@ z = tg.Tensor(-4.0, requires_grad=True, dtype=np.float64)
 q = x + y
 f = q * z
 print("forward: q =", q.item(), " f =", f.item())
-show_backward(f, {id(x): "x", id(y): "y", id(z): "z", id(q): "q", id(f): "f"})
+explain(f, names={"x": x, "y": y, "z": z, "q": q, "f": f}, accumulate=True)
 print("gradients: ∂f/∂x =", x.grad, " ∂f/∂y =", y.grad, " ∂f/∂z =", z.grad)
 assert (x.grad, y.grad, z.grad) == (-4.0, -4.0, 3.0)
 
@@ -113,10 +88,10 @@ p0, p1 = w[0] * xs[0], w[1] * xs[1]
 p01 = p0 + p1
 s = p01 + w[2]
 out = s.sigmoid()
-names = {id(w[0]): "w0", id(w[1]): "w1", id(w[2]): "w2", id(xs[0]): "x0", id(xs[1]): "x1",
-         id(p0): "w0x0", id(p1): "w1x1", id(p01): "w0x0+w1x1", id(s): "s", id(out): "f"}
+names = {"w0": w[0], "w1": w[1], "w2": w[2], "x0": xs[0], "x1": xs[1],
+         "w0x0": p0, "w1x1": p1, "w0x0+w1x1": p01, "s": s, "f": out}
 print(f"forward: w0x0 = {p0.item()}, w1x1 = {p1.item()}, s = {s.item()}, f = {out.item():.4f}")
-show_backward(out, names)
+explain(out, names=names, accumulate=True)
 neuron_grads = [t.grad.item() for t in (*w, *xs)]
 print("∂f/∂(w0, w1, w2, x0, x1) =", np.round(neuron_grads, 2))
 assert np.allclose(neuron_grads, [-0.20, -0.39, 0.20, 0.39, -0.59], atol=0.01)
@@ -166,9 +141,14 @@ def two_layer_loss(X, W1, b1, W2, b2, labels):
 X = tg.Tensor(X_np)
 P = {k: tg.Tensor(v, requires_grad=True) for k, v in params_np.items()}
 L, inter = two_layer_loss(X, P["W1"], P["b1"], P["W2"], P["b2"], y_np)
-print(f"forward: loss L = {L.item():.4f}   (chance level is log {C} = {np.log(C):.4f})")
-names = {id(t): k for k, t in {**P, **inter, "X": X}.items()}
-show_backward(L, names)
+for name in ("Z1", "H", "S"):
+    print(f"forward: {name} =\n{inter[name].data}")
+print(f"forward: loss L = {L.item():.4f}   (guessing uniformly would give log {C} = {np.log(C):.4f})")
+names = {**P, **inter, "X": X}
+explain(L, names=names, accumulate=True)   # big tensors are summarised by shape, mean and norm
+# The graph itself, as Graphviz DOT text (render it with `dot -Tpng` or at any online viewer):
+(args.out / "01_two_layer_graph.dot").write_text(draw_graph(L, names=names))
+print("graph written to", args.out / "01_two_layer_graph.dot")
 
 # %% [markdown]
 # The same gradients with plain numpy, following the formulas above line by line:
