@@ -74,10 +74,10 @@ def format_value(array, max_values: int = MAX_VALUES) -> str:
 
 
 def formula(fn: Function | type) -> str:
-    """The first line of the op's docstring: forward and backward as formulas."""
+    """The first paragraph of the op's docstring: forward and backward as formulas."""
     cls = fn if isinstance(fn, type) else type(fn)
-    doc = (cls.__doc__ or "").strip()
-    return doc.splitlines()[0] if doc else ""
+    paragraph = (cls.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines())
 
 
 def local_rule(fn: Function | type) -> str:
@@ -147,7 +147,7 @@ class BackwardStep:
     input_shapes: list            # shapes of the tensor arguments, in argument order
     grad_output: np.ndarray       # the incoming gradient ∂L/∂out (shape output_shape)
     rule: str                     # the local rule in symbols and words
-    formula: str                  # forward and backward formulas (the docstring's first line)
+    formula: str                  # forward and backward formulas (docstring's 1st paragraph)
     parents: list = field(default_factory=list)  # ParentGradient per tensor argument
 
     def to_dict(self) -> dict:

@@ -12,16 +12,28 @@ def _swap_last(m):
 
 
 class MatMul(Function):
-    """out = a @ b.   a: (…, n, k), b: (…, k, m), out: (…, n, m).
+    """out = a @ b.   ∂L/∂a = g @ bᵀ,  ∂L/∂b = aᵀ @ g.
 
-    ∂L/∂a = g @ bᵀ   (…, n, k)        ∂L/∂b = aᵀ @ g   (…, k, m)
+    Shapes: a: (…, n, k),  b: (…, k, m),  out and g: (…, n, m);
+    ∂L/∂a = g @ bᵀ: (…, n, k),   ∂L/∂b = aᵀ @ g: (…, k, m).
 
     A 1-D a is a row (1, k) and a 1-D b a column (k, 1) for the formulas; the extra axis is
     removed again afterwards. Broadcast batch axes are summed back by the engine.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import Tensor
+    >>> a = Tensor(np.ones((2, 3)), requires_grad=True)
+    >>> b = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    >>> (a @ b).sum().backward()            # g = ones((2, 4))
+    >>> a.grad                              # g @ bᵀ: each row holds the row sums of b
+    array([[ 6., 22., 38.],
+           [ 6., 22., 38.]])
+    >>> b.grad.shape                        # aᵀ @ g
+    (3, 4)
     """
 
-    rule = ("∂(a@b)/∂a = g @ bᵀ,  ∂(a@b)/∂b = aᵀ @ g: "
-            "out_ij = Σ_k a_ik·b_kj, so a_ik meets every b_kj it multiplied")
+    rule = ("∂out_ij/∂a_ik = b_kj,  ∂out_ij/∂b_kj = a_ik: summed over the outputs, "
+            "∂L/∂a = g @ bᵀ and ∂L/∂b = aᵀ @ g")
 
     @staticmethod
     def forward(ctx, a, b):
