@@ -121,6 +121,28 @@ def test_explain_errors():
     assert steps[0].op == "Mul"
 
 
+def test_explain_of_a_leaf_has_no_steps():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    steps = explain(x, gradient=np.array([3.0, 4.0]), print_steps=False, names={"x": x})
+    assert len(steps) == 0 and steps.gradients["x"].tolist() == [3.0, 4.0]
+    assert "∂L/∂x = [3., 4.]" in str(steps) and x.grad is None
+
+
+@pytest.mark.parametrize("module", ["elementwise", "activation", "reduce", "movement", "matmul"])
+def test_every_op_documents_its_forward_backward_shapes_and_rule(module):
+    import importlib
+    mod = importlib.import_module(f"tinygrad_edu.ops.{module}")
+    ops = [v for v in vars(mod).values()
+           if isinstance(v, type) and issubclass(v, Function) and v is not Function]
+    assert ops
+    for op in ops:
+        doc = op.__doc__ or ""
+        assert doc.startswith("out"), op.__name__          # the forward formula comes first
+        assert "∂L/∂" in doc or "g " in doc, op.__name__    # then the backward
+        assert "Shapes:" in doc or "shape" in doc, op.__name__
+        assert isinstance(op.rule, str) and op.rule, op.__name__
+
+
 def test_to_dict_and_str():
     *_, L = known_expression()
     steps = explain(L, print_steps=False)

@@ -245,6 +245,8 @@ def _run_recorded(root: Tensor, seed: np.ndarray, retain_graph: bool, names=None
         totals[id(t)] = (t, g if previous is None else previous[1] + g)
 
     add_total(root, trace.seed)
+    if root._ctx is None:  # explain(leaf): no step at all, the seed is its gradient
+        trace._leaf_names.add(trace.root_name)
     if print_steps:
         print(format_header(trace.root_name, trace.seed), file=out)
 
