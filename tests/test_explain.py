@@ -166,6 +166,7 @@ def test_large_tensors_are_summarised(capsys):
     assert steps[1].parents[0].grad.shape == (20, 30)  # the record keeps the full array
     assert format_value(np.arange(3.0)) == "[0., 1., 2.]"
     assert format_value(np.float64(0.25)) == "0.25"
+    assert format_value(np.ones((1, 1, 2, 2))) == "[[[[1., 1.], [1., 1.]]]]"  # one line
 
 
 def test_broadcast_gradient_is_summed_to_parent_shape():

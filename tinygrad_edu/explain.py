@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import sys
 import weakref
 from dataclasses import dataclass, field
@@ -67,7 +68,8 @@ def format_value(array, max_values: int = MAX_VALUES) -> str:
         if array.ndim == 0:
             return f"{array.item():.4g}"
         with np.printoptions(precision=4, suppress=True):
-            return np.array2string(array, separator=", ", max_line_width=10_000).replace("\n", "")
+            text = np.array2string(array, separator=", ", max_line_width=10_000)
+        return re.sub(r"\s*\n\s*", " ", text)  # one line: nested rows as "[[1, 2], [3, 4]]"
     values = array.astype(np.float64)
     return (f"shape {array.shape}, mean {values.mean():.4g}, "
             f"norm {np.sqrt(np.sum(values * values)):.4g}")
