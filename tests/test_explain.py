@@ -392,6 +392,41 @@ def test_draw_graph_render_needs_graphviz(monkeypatch):
         draw_graph([1, 2])
 
 
+class FakeGraphviz:
+    """Stands in for the graphviz package: records the DOT it was given."""
+
+    class ExecutableNotFound(RuntimeError):
+        pass
+
+    def __init__(self, has_dot=True):
+        self.has_dot, self.sources = has_dot, []
+
+    def Source(self, dot):  # noqa: N802 - the package's name
+        fake = self
+
+        class _Source:
+            def pipe(self, format):
+                if not fake.has_dot:
+                    raise FakeGraphviz.ExecutableNotFound("dot")
+                fake.sources.append(dot)
+                return b"<svg>" + format.encode() + b"</svg>"
+        return _Source()
+
+
+def test_draw_graph_render_path_with_a_stand_in_graphviz(monkeypatch, tmp_path):
+    *_, L = known_expression()
+    fake = FakeGraphviz()
+    monkeypatch.setitem(sys.modules, "graphviz", fake)
+    assert draw_graph(L, format="svg") == b"<svg>svg</svg>"
+    assert fake.sources == [draw_graph(L)]  # the DOT text is what gets rendered
+    path = tmp_path / "g.png"
+    assert draw_graph(L, format="png", path=str(path)) == str(path)
+    assert path.read_bytes() == b"<svg>png</svg>"
+    monkeypatch.setitem(sys.modules, "graphviz", FakeGraphviz(has_dot=False))
+    with pytest.raises(RuntimeError, match="'dot' program was not found"):
+        draw_graph(L, format="svg")
+
+
 def test_draw_graph_renders_svg_when_graphviz_is_installed(tmp_path):
     pytest.importorskip("graphviz")
     import shutil
