@@ -142,7 +142,7 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
             t = t * _class_weight(weight, classes, input.dtype).reshape(wshape)
         loss = -(logp * t).sum(class_dim)
         if reduction == "mean":
-            return loss.sum() / (input.size // classes)
+            return loss.sum() / (input.numel() // classes)
         return _reduce(loss, reduction)
     nll = nll_loss(logp, t, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
@@ -207,8 +207,9 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, p, t, w):
-        log_p = np.maximum(np.log(p), -100)
-        log_1mp = np.maximum(np.log1p(-p), -100)
+        with np.errstate(divide="ignore"):  # log 0 = −inf, clamped to −100 next
+            log_p = np.maximum(np.log(p), -100)
+            log_1mp = np.maximum(np.log1p(-p), -100)
         ctx.save_for_backward(p, t, w)
         return -w * (t * log_p + (1 - t) * log_1mp)
 
@@ -216,7 +217,8 @@ class BinaryCrossEntropy(Function):
     def backward(ctx, g):
         p, t, w = ctx.saved_tensors
         grad_p = g * w * (p - t) / np.maximum(p * (1 - p), 1e-12)
-        grad_t = g * w * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
+        with np.errstate(divide="ignore"):
+            grad_t = g * w * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
         return grad_p, (grad_t if ctx.needs_input_grad[1] else None), None
 
 
