@@ -185,8 +185,8 @@ class ConvTranspose2d(Function):
 # ---------------------------------------------------------------------------------------------
 def _tuple(value, n: int, name: str, fn: str) -> tuple:
     """An int or a sequence of n ints as an n-tuple of Python ints."""
-    items = (value,) * n if isinstance(value, (int, np.integer)) else value
-    if not isinstance(items, (tuple, list)) or len(items) != n:
+    items = value if isinstance(value, (tuple, list)) else (value,) * n
+    if len(items) != n:
         raise ValueError(f"{fn}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
         raise TypeError(f"{fn}: {name} must hold ints, got {value!r}")
