@@ -10,6 +10,9 @@ import numpy as _np
 
 from ._state import manual_seed
 from .backend import get_backend, set_backend, use_backend
+from .draw import draw_graph, to_dot
+from .explain import (BackwardStep, BackwardTrace, GradientRow, explain, format_gradient_table,
+                      gradient_table, trace_backward)
 from .function import Function
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck

@@ -558,13 +558,16 @@ class Tensor:
         return A.LogSoftmax.apply(self, dim)
 
     # -- backward ------------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False, trace: bool = False):
+    def backward(self, gradient=None, retain_graph: bool = False, trace: bool = False,
+                 names=None):
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
         gradient: ∂L/∂self (needed unless self has one element, where it defaults to 1).
         retain_graph: keep the saved values so backward can run through the graph again.
         trace: print each backward step as it happens (see tinygrad_edu.explain);
             the steps are also returned as a list of records.
+        names: with trace, how to call the tensors in the printout ({name: tensor}, e.g.
+            `names=locals()`); unnamed ones are t0, t1, … in the order they were made.
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: none of its "
@@ -581,7 +584,7 @@ class Tensor:
                                  f"the tensor's shape {self.shape}")
         if trace:
             from .explain import trace_backward  # the teaching trace lives in explain.py
-            return trace_backward(self, seed, retain_graph=retain_graph)
+            return trace_backward(self, seed, retain_graph=retain_graph, names=names)
         run_backward(self, seed, retain_graph)
         return None
 
