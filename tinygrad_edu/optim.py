@@ -1,0 +1,252 @@
+"""Optimizers (SGD, Adam, AdamW) and the StepLR scheduler, with PyTorch's update equations.
+
+An optimizer holds parameter groups (lists of parameters with their own lr etc.), reads each
+parameter's `.grad` in `step()` and updates `.data` in place. Parameters with
+requires_grad=False (frozen) or without a gradient are skipped.
+
+>>> import numpy as np
+>>> from tinygrad_edu import Tensor
+>>> w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+>>> opt = SGD([w], lr=0.1)
+>>> (w * w).sum().backward()        # ∂/∂w = 2w
+>>> opt.step()
+>>> w.data                          # w − 0.1 · 2w
+array([ 0.8, -1.6])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from .tensor import Tensor
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, zero_grad, state_dict."""
+
+    def __init__(self, params: Iterable, defaults: dict):
+        self.defaults = defaults
+        self.state: dict = {}  # id(param) → that parameter's buffers
+        self.param_groups: list = []
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group["params"] = params
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (None by default, as PyTorch ≥ 2.0; or fill with zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad[...] = 0
+
+    def _params_with_grad(self, group):
+        for p in group["params"]:
+            if p.requires_grad and p.grad is not None:
+                yield p
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """{'state': {index: {name: array}}, 'param_groups': [{options, 'params': [indices]}]}
+        with parameters numbered in group order, as PyTorch."""
+        index, groups = {}, []
+        for group in self.param_groups:
+            numbers = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                numbers.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": numbers})
+        state = {index[key]: {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                              for k, v in s.items()}
+                 for key, s in self.state.items() if key in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
+            raise ValueError("loaded state dict has a different number of parameter groups "
+                             "or parameters than this optimizer")
+        params = [p for g in self.param_groups for p in g["params"]]
+        for group, saved in zip(self.param_groups, groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {id(params[i]): {k: (np.array(v) if isinstance(v, np.ndarray) else v)
+                                      for k, v in s.items()}
+                      for i, s in state_dict["state"].items()}
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines + [")"])
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's equations (g = ∂L/∂p):
+
+        g ← g + weight_decay · p
+        momentum:  b ← g (first step), then b ← momentum · b + (1 − dampening) · g
+                   g ← g + momentum · b  (nesterov)   or   g ← b
+        p ← p − lr · g          (p + lr · g with maximize=True)
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"invalid SGD settings: lr={lr}, momentum={momentum}, "
+                             f"weight_decay={weight_decay} (must be ≥ 0)")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+            for p in self._params_with_grad(group):
+                g = -p.grad if group["maximize"] else p.grad
+                if wd:
+                    g = g + wd * p.data
+                if momentum:
+                    state = self.state.setdefault(id(p), {})
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = np.array(g, copy=True)
+                    else:
+                        buf *= momentum
+                        buf += (1 - group["dampening"]) * g
+                    g = g + momentum * buf if group["nesterov"] else buf
+                p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with bias correction, PyTorch's equations, t = step number:
+
+        g ← g + weight_decay · p          (L2 penalty; AdamW decays p directly instead)
+        m ← β₁·m + (1 − β₁)·g            v ← β₂·v + (1 − β₂)·g²
+        v̂ = max(v̂, v) with amsgrad, else v̂ = v
+        p ← p − lr/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+    """
+
+    decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
+        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"invalid {type(self).__name__} settings: lr={lr}, betas={betas}, "
+                             f"eps={eps}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            wd = group["weight_decay"]
+            for p in self._params_with_grad(group):
+                g = -p.grad if group["maximize"] else p.grad
+                if wd and self.decoupled:
+                    p.data *= 1 - lr * wd
+                elif wd:
+                    g = g + wd * p.data
+                state = self.state.setdefault(id(p), {})
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros_like(p.data)
+                    state["exp_avg_sq"] = np.zeros_like(p.data)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["step"] += 1
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                m *= beta1
+                m += (1 - beta1) * g
+                v *= beta2
+                v += (1 - beta2) * g * g
+                if group["amsgrad"]:
+                    np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+                    v = state["max_exp_avg_sq"]
+                t = state["step"]
+                step_size = lr / (1 - beta1 ** t)
+                denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
+                p.data -= step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): first p ← p · (1 − lr·weight_decay),
+    then the Adam step without any decay term in the gradient. Default weight_decay 0.01."""
+
+    decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+
+
+class StepLR:
+    """Multiply every group's lr by gamma every step_size epochs (call step() once per epoch):
+    lr_epoch = initial_lr · gamma^(epoch // step_size).
+
+    >>> from tinygrad_edu import Tensor
+    >>> opt = SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     sched.step()
+    >>> lrs
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1):
+        if step_size < 1:
+            raise ValueError(f"step_size must be a positive int, got {step_size}")
+        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def get_last_lr(self) -> list:
+        return [g["lr"] for g in self.optimizer.param_groups]
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        factor = self.gamma ** (self.last_epoch // self.step_size)
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * factor
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"step_size": self.step_size, "gamma": self.gamma, "last_epoch": self.last_epoch,
+                "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step_size, self.gamma = state["step_size"], state["gamma"]
+        self.last_epoch, self.base_lrs = state["last_epoch"], list(state["base_lrs"])
