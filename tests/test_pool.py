@@ -1,0 +1,420 @@
+"""Pooling and nearest upsampling: direct vs fast vs reference, gradcheck, PyTorch, bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu._C import pool as C
+from tinygrad_edu.ops.pool import (_nearest_sources, avg_pool2d, interpolate, max_pool2d,
+                                   pool_output_size, upsample_nearest2d)
+from tinygrad_edu.reference import pool as ref
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ---------------------------------------------------------------------------------------------
+# case generation
+# ---------------------------------------------------------------------------------------------
+@st.composite
+def pool_cases(draw, dilation=True, max_size=9):
+    """A valid pooling configuration: shape, kernel, stride, padding, dilation, ceil_mode."""
+    N, C = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(1, max_size)), draw(st.integers(1, max_size))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dil = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilation else (1, 1)
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)  # PyTorch's limit
+    ceil_mode = draw(st.booleans())
+    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip((H, W), kernel, stride, padding, dil))
+    assume(min(out) >= 1)
+    return dict(shape=(N, C, H, W), kernel=kernel, stride=stride, padding=padding, dilation=dil,
+                ceil_mode=ceil_mode, out=out)
+
+
+def every_window_sees_input(case):
+    """False for the odd dilated windows that fall entirely in the padding (PyTorch differs)."""
+    for n, k, s, p, d, o in zip(case["shape"][2:], case["kernel"], case["stride"], case["padding"],
+                                case["dilation"], case["out"]):
+        for i in range(o):
+            if not any(0 <= i * s - p + m * d < n for m in range(k)):
+                return False
+    return True
+
+
+def make_input(shape, dtype, kind, seed):
+    """kind: "normal", "ties" (few distinct values) or "distinct" (a scaled permutation)."""
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    if kind == "ties":
+        return rng.integers(-2, 3, size=shape).astype(dtype)
+    if kind == "distinct":
+        return (rng.permutation(size).reshape(shape) - size / 2).astype(dtype) / 4
+    return rng.standard_normal(shape).astype(dtype)
+
+
+dtypes = st.sampled_from([np.float32, np.float64])
+kinds = st.sampled_from(["normal", "ties", "distinct"])
+seeds = st.integers(0, 2**31 - 1)
+
+
+def _window_args(case):
+    return case["kernel"], case["stride"], case["padding"]
+
+
+# ---------------------------------------------------------------------------------------------
+# direct == fast == reference (bit for bit)
+# ---------------------------------------------------------------------------------------------
+@FAST
+@given(pool_cases(), dtypes, kinds, seeds)
+def test_max_pool_direct_fast_reference_agree(case, dtype, kind, seed):
+    x = make_input(case["shape"], dtype, kind, seed)
+    args = (*_window_args(case), case["dilation"], case["out"])
+    out_r, idx_r = ref.max_pool2d_forward(x, *args)
+    g = make_input(out_r.shape, dtype, "normal", seed + 1)
+    grad_r = ref.max_pool2d_backward(g, idx_r, x.shape[2:])
+    for fast in (False, True):
+        out, idx = C.max_pool2d_forward(x, *args, fast=fast)
+        np.testing.assert_array_equal(out, out_r)
+        np.testing.assert_array_equal(idx, idx_r)
+        assert out.dtype == dtype and idx.dtype == np.int64
+        grad = C.max_pool2d_backward(g, idx, x.shape[2:], fast=fast)
+        np.testing.assert_array_equal(grad, grad_r)
+        assert grad.dtype == dtype
+
+
+@FAST
+@given(pool_cases(dilation=False), dtypes, seeds, st.booleans(),
+       st.one_of(st.none(), st.integers(1, 5)))
+def test_avg_pool_direct_fast_reference_agree(case, dtype, seed, count_include_pad, divisor):
+    x = make_input(case["shape"], dtype, "normal", seed)
+    args = (*_window_args(case), case["out"], count_include_pad, divisor)
+    out_r = ref.avg_pool2d_forward(x, *args)
+    g = make_input(out_r.shape, dtype, "normal", seed + 1)
+    grad_r = ref.avg_pool2d_backward(g, x.shape[2:], *_window_args(case), count_include_pad, divisor)
+    for fast in (False, True):
+        out = C.avg_pool2d_forward(x, *args, fast=fast)
+        np.testing.assert_array_equal(out, out_r)
+        grad = C.avg_pool2d_backward(g, x.shape[2:], *_window_args(case), count_include_pad,
+                                     divisor, fast=fast)
+        np.testing.assert_array_equal(grad, grad_r)
+
+
+@FAST
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7),
+       st.integers(1, 15), st.integers(1, 15), dtypes, seeds)
+def test_upsample_direct_fast_reference_agree(N, C_, H, W, OH, OW, dtype, seed):
+    x = make_input((N, C_, H, W), dtype, "normal", seed)
+    src_h, src_w = _nearest_sources(H, OH, None, False), _nearest_sources(W, OW, None, False)
+    out_r = ref.upsample_nearest2d_forward(x, src_h, src_w)
+    g = make_input(out_r.shape, dtype, "normal", seed + 1)
+    grad_r = ref.upsample_nearest2d_backward(g, src_h, src_w, (H, W))
+    for fast in (False, True):
+        np.testing.assert_array_equal(C.upsample_nearest2d_forward(x, src_h, src_w, fast=fast), out_r)
+        np.testing.assert_array_equal(
+            C.upsample_nearest2d_backward(g, src_h, src_w, (H, W), fast=fast), grad_r)
+
+
+@pytest.mark.parametrize("H, W", [(8, 8), (7, 9), (2, 2), (5, 4), (3, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_2x2_stride2_specialised_loops_agree(H, W, dtype):
+    """The fast path's 2×2/stride-2 loops (odd sizes leave a row/column out) vs the direct ones."""
+    x = make_input((2, 3, H, W), dtype, "ties", H * 10 + W)
+    out_size = (H // 2, W // 2)
+    g = make_input((2, 3) + out_size, dtype, "normal", 1)
+    for_both = [C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), out_size, fast=f) for f in (0, 1)]
+    np.testing.assert_array_equal(for_both[0][0], for_both[1][0])
+    np.testing.assert_array_equal(for_both[0][1], for_both[1][1])
+    grads = [C.max_pool2d_backward(g, for_both[0][1], (H, W), fast=f) for f in (0, 1)]
+    np.testing.assert_array_equal(grads[0], grads[1])
+    avg = [C.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), out_size, fast=f) for f in (0, 1)]
+    np.testing.assert_array_equal(avg[0], avg[1])
+    avg_grads = [C.avg_pool2d_backward(g, (H, W), (2, 2), (2, 2), (0, 0), fast=f) for f in (0, 1)]
+    np.testing.assert_array_equal(avg_grads[0], avg_grads[1])
+    np.testing.assert_array_equal(avg_grads[1], ref.avg_pool2d_backward(g, (H, W), (2, 2), (2, 2), (0, 0)))
+
+
+def test_ties_first_maximum_wins():
+    x = np.array([[[[1.0, 1.0], [1.0, 1.0]]]])
+    for fast in (False, True):
+        out, idx = C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 1), fast=fast)
+        assert out[0, 0, 0, 0] == 1.0 and idx[0, 0, 0, 0] == 0
+
+
+def test_public_functions_use_the_selected_backend_and_agree():
+    x = tg.Tensor(make_input((2, 3, 7, 6), np.float32, "ties", 0), requires_grad=True)
+    results = []
+    for backend in ("direct", "fast"):
+        with tg.use_backend(backend):
+            x.grad = None
+            y = max_pool2d(x, 3, 2, 1) * 2 + avg_pool2d(x, 2, 1, 1, count_include_pad=False).sum() \
+                + interpolate(x, size=(5, 9))[:, :, :4, :3].sum()
+            y.sum().backward()
+            results.append((y.data.copy(), x.grad.copy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+# ---------------------------------------------------------------------------------------------
+# gradcheck (float64)
+# ---------------------------------------------------------------------------------------------
+@SLOW
+@given(pool_cases(max_size=6), seeds)
+def test_gradcheck_max_pool2d(case, seed):
+    assume(every_window_sees_input(case))
+    x = tg.Tensor(make_input(case["shape"], np.float64, "distinct", seed), requires_grad=True)
+    assert tg.gradcheck(lambda t: max_pool2d(t, case["kernel"], case["stride"], case["padding"],
+                                             case["dilation"], case["ceil_mode"]), [x])
+
+
+@SLOW
+@given(pool_cases(dilation=False, max_size=6), seeds, st.booleans(),
+       st.one_of(st.none(), st.integers(1, 5)))
+def test_gradcheck_avg_pool2d(case, seed, count_include_pad, divisor):
+    x = tg.Tensor(make_input(case["shape"], np.float64, "normal", seed), requires_grad=True)
+    assert tg.gradcheck(lambda t: avg_pool2d(t, case["kernel"], case["stride"], case["padding"],
+                                             case["ceil_mode"], count_include_pad, divisor), [x])
+
+
+@SLOW
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 9), st.integers(1, 9), seeds)
+def test_gradcheck_interpolate_size(H, W, OH, OW, seed):
+    x = tg.Tensor(make_input((1, 2, H, W), np.float64, "normal", seed), requires_grad=True)
+    assert tg.gradcheck(lambda t: interpolate(t, size=(OH, OW)), [x])
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3, (2, 1), 1.5])
+def test_gradcheck_interpolate_scale_factor(scale):
+    x = tg.Tensor(make_input((2, 1, 3, 4), np.float64, "normal", 3), requires_grad=True)
+    assert tg.gradcheck(lambda t: interpolate(t, scale_factor=scale), [x])
+
+
+def test_gradcheck_three_dimensional_inputs():
+    x = tg.Tensor(make_input((2, 5, 4), np.float64, "distinct", 4), requires_grad=True)
+    assert tg.gradcheck(lambda t: max_pool2d(t, 2, 1), [x])
+    assert tg.gradcheck(lambda t: avg_pool2d(t, (2, 3), padding=1), [x])
+    assert tg.gradcheck(lambda t: interpolate(t, size=7), [x])  # (N, C, L): 1-D resizing
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch
+# ---------------------------------------------------------------------------------------------
+def _torch_pair(x, torch):
+    ours = tg.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    return ours, theirs
+
+
+@FAST
+@given(pool_cases(), dtypes, kinds, seeds)
+def test_max_pool2d_matches_torch(case, dtype, kind, seed):
+    torch = pytest.importorskip("torch")
+    assume(every_window_sees_input(case))
+    x = make_input(case["shape"], dtype, kind, seed)
+    ours, theirs = _torch_pair(x, torch)
+    args = (case["kernel"], case["stride"], case["padding"], case["dilation"], case["ceil_mode"])
+    out, idx = max_pool2d(ours, *args, return_indices=True)
+    t_out, t_idx = torch.nn.functional.max_pool2d(theirs, *args, return_indices=True)
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+    g = make_input(out.shape, dtype, "normal", seed + 1)
+    out.backward(g)
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@FAST
+@given(pool_cases(dilation=False), dtypes, seeds, st.booleans(),
+       st.one_of(st.none(), st.integers(1, 5)))
+def test_avg_pool2d_matches_torch(case, dtype, seed, count_include_pad, divisor):
+    torch = pytest.importorskip("torch")
+    x = make_input(case["shape"], dtype, "normal", seed)
+    ours, theirs = _torch_pair(x, torch)
+    args = (case["kernel"], case["stride"], case["padding"], case["ceil_mode"], count_include_pad,
+            divisor)
+    out = avg_pool2d(ours, *args)
+    t_out = torch.nn.functional.avg_pool2d(theirs, *args)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=tol, atol=tol)
+    g = make_input(out.shape, dtype, "normal", seed + 1)
+    out.backward(g)
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=tol, atol=tol)
+
+
+@FAST
+@given(st.integers(1, 2), st.integers(1, 2), st.integers(1, 9), st.integers(1, 9),
+       st.one_of(st.tuples(st.integers(1, 20), st.integers(1, 20)).map(lambda s: ("size", s)),
+                 st.sampled_from([2, 3, 0.5, 1.5, 2.5, (2, 3), (1.7, 0.8), 4, 7, 1 / 3])
+                 .map(lambda s: ("scale_factor", s))),
+       st.sampled_from(["nearest", "nearest-exact"]), seeds)
+def test_interpolate_matches_torch(N, C_, H, W, how, mode, seed):
+    torch = pytest.importorskip("torch")
+    kwargs = {how[0]: how[1], "mode": mode}
+    if how[0] == "scale_factor":
+        factors = how[1] if isinstance(how[1], tuple) else (how[1], how[1])
+        assume(int(H * factors[0]) >= 1 and int(W * factors[1]) >= 1)
+    x = make_input((N, C_, H, W), np.float32, "normal", seed)
+    ours, theirs = _torch_pair(x, torch)
+    out = interpolate(ours, **kwargs)
+    t_out = torch.nn.functional.interpolate(theirs, **kwargs)
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    g = make_input(out.shape, np.float32, "normal", seed + 1)
+    out.backward(g)
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_interpolate_one_dimensional_and_recompute_match_torch():
+    torch = pytest.importorskip("torch")
+    x = make_input((2, 3, 5), np.float32, "normal", 7)
+    for kwargs in (dict(size=12), dict(scale_factor=2.5), dict(scale_factor=1.7, recompute_scale_factor=True)):
+        np.testing.assert_array_equal(interpolate(tg.Tensor(x), **kwargs).data,
+                                      torch.nn.functional.interpolate(torch.tensor(x), **kwargs).numpy())
+    x4 = make_input((1, 2, 5, 3), np.float32, "normal", 8)
+    np.testing.assert_array_equal(
+        upsample_nearest2d(tg.Tensor(x4), scale_factor=(1.6, 2.2)).data,
+        torch.nn.functional.interpolate(torch.tensor(x4), scale_factor=(1.6, 2.2)).numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("args", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
+                                  dict(kernel_size=(2, 3), stride=(1, 2), ceil_mode=True)])
+def test_nan_propagates_as_torch(dtype, args):
+    torch = pytest.importorskip("torch")
+    x = make_input((2, 2, 6, 7), dtype, "ties", 5)
+    rng = np.random.default_rng(0)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[0, 0, 0, :3] = np.nan  # a window with several NaN
+    for backend in ("direct", "fast"):
+        with tg.use_backend(backend):
+            ours, theirs = _torch_pair(x, torch)
+            out, idx = max_pool2d(ours, **args, return_indices=True)
+            t_out, t_idx = torch.nn.functional.max_pool2d(theirs, **args, return_indices=True)
+            np.testing.assert_array_equal(out.data, t_out.detach().numpy())  # NaN == NaN here
+            np.testing.assert_array_equal(idx.data, t_idx.numpy())
+            out.sum().backward()
+            t_out.sum().backward()
+            np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+            avg = avg_pool2d(tg.Tensor(x), args["kernel_size"], args.get("stride"), args.get("padding", 0))
+            t_avg = torch.nn.functional.avg_pool2d(torch.tensor(x), args["kernel_size"],
+                                                   args.get("stride"), args.get("padding", 0))
+            np.testing.assert_array_equal(np.isnan(avg.data), np.isnan(t_avg.numpy()))
+
+
+def test_nan_is_the_max_without_torch():
+    x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
+    for fast in (False, True):
+        out, idx = C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 1), fast=fast)
+        assert np.isnan(out[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# API details
+# ---------------------------------------------------------------------------------------------
+def test_defaults_shapes_and_dtypes():
+    x = tg.Tensor(np.arange(2 * 3 * 8 * 8, dtype=np.float64).reshape(2, 3, 8, 8))
+    assert max_pool2d(x, 2).shape == (2, 3, 4, 4)  # stride defaults to kernel_size
+    assert max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True).shape == (2, 3, 5, 5)
+    assert avg_pool2d(x, 3, ceil_mode=True).shape == (2, 3, 3, 3)
+    assert max_pool2d(x, 2).dtype == np.float64 and avg_pool2d(x, 2).dtype == np.float64
+    out, idx = max_pool2d(x, 2, return_indices=True)
+    assert idx.dtype == np.int64 and idx.shape == out.shape and not idx.requires_grad
+    assert interpolate(x, scale_factor=2).shape == (2, 3, 16, 16)
+    assert interpolate(x, size=5).shape == (2, 3, 5, 5)
+    assert max_pool2d(tg.Tensor(x.data[0]), 2).shape == (3, 4, 4)  # (C, H, W) input
+
+
+def test_non_contiguous_and_float16_inputs():
+    base = tg.Tensor(make_input((2, 3, 6, 8), np.float32, "normal", 9), requires_grad=True)
+    view = base.permute(0, 1, 3, 2)  # its data is a transposed, non-contiguous numpy view
+    assert not view.data.flags.c_contiguous
+    y = max_pool2d(view, 2)
+    np.testing.assert_array_equal(y.data, max_pool2d(tg.Tensor(np.ascontiguousarray(view.data)), 2).data)
+    y.sum().backward()
+    assert base.grad.shape == (2, 3, 6, 8) and base.grad.sum() == y.data.size
+    half = tg.Tensor(base.data.astype(np.float16), requires_grad=True)
+    z = avg_pool2d(half, 2)
+    assert z.dtype == np.float16
+    z.sum().backward()
+    assert half.grad.dtype == np.float16
+    np.testing.assert_allclose(half.grad, 0.25)
+
+
+def test_gradient_of_broadcast_upstream_and_no_grad():
+    x = tg.Tensor(make_input((1, 1, 4, 4), np.float32, "distinct", 2), requires_grad=True)
+    interpolate(x, scale_factor=3).mean().backward()  # g arrives as a stride-0 broadcast
+    np.testing.assert_allclose(x.grad, np.full((1, 1, 4, 4), 9 / 144), rtol=1e-6)
+    with tg.no_grad():
+        assert not max_pool2d(x, 2).requires_grad
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input: clear exceptions, no crash
+# ---------------------------------------------------------------------------------------------
+IMAGE = tg.Tensor(np.zeros((1, 2, 4, 4), dtype=np.float32))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: max_pool2d(tg.Tensor(np.zeros((4, 4), np.float32)), 2), ValueError, r"\(4, 4\)"),
+    (lambda: max_pool2d(tg.Tensor(np.zeros((1, 1, 1, 4, 4), np.float32)), 2), ValueError, "4-D"),
+    (lambda: max_pool2d(IMAGE, 0), ValueError, "kernel_size must be greater than zero"),
+    (lambda: max_pool2d(IMAGE, 2, stride=0), ValueError, "stride must be greater than zero"),
+    (lambda: max_pool2d(IMAGE, 2, stride=-1), ValueError, "stride"),
+    (lambda: max_pool2d(IMAGE, 3, padding=-1), ValueError, "non-negative"),
+    (lambda: max_pool2d(IMAGE, 2, padding=2), ValueError, "pad should be at most half of effective kernel size"),
+    (lambda: avg_pool2d(IMAGE, 3, padding=2), ValueError, "pad should be at most half"),
+    (lambda: max_pool2d(IMAGE, 3, padding=2, dilation=2), ValueError, "at most half of kernel size"),
+    (lambda: max_pool2d(IMAGE, 2, dilation=0), ValueError, "dilation"),
+    (lambda: max_pool2d(IMAGE, 5), ValueError, r"too small.*\(1, 2, 4, 4\)"),
+    (lambda: avg_pool2d(IMAGE, (1, 6)), ValueError, "too small"),
+    (lambda: max_pool2d(IMAGE, (2, 2, 2)), ValueError, "kernel_size"),
+    (lambda: max_pool2d(IMAGE, 2.0), TypeError, "kernel_size"),
+    (lambda: max_pool2d(tg.Tensor(np.zeros((1, 1, 4, 4), np.int64)), 2), TypeError, "int64"),
+    (lambda: avg_pool2d(tg.Tensor(np.zeros((1, 1, 4, 4), np.int32)), 2), TypeError, "int32"),
+    (lambda: interpolate(tg.Tensor(np.zeros((1, 1, 4, 4), np.int64)), scale_factor=2), TypeError, "int64"),
+    (lambda: max_pool2d(tg.Tensor(np.zeros((1, 0, 4, 4), np.float32)), 2), ValueError, "non-empty"),
+    (lambda: max_pool2d(np.zeros((1, 1, 4, 4)), 2), TypeError, "Tensor"),
+    (lambda: avg_pool2d(IMAGE, 2, divisor_override=0), ValueError, "divisor_override"),
+    (lambda: interpolate(IMAGE, scale_factor=2, mode="bilinear"), NotImplementedError, "bilinear"),
+    (lambda: interpolate(IMAGE), ValueError, "either size or scale_factor"),
+    (lambda: interpolate(IMAGE, size=4, scale_factor=2), ValueError, "only one of"),
+    (lambda: interpolate(IMAGE, size=(4, 4, 4)), ValueError, "spatial dimensions"),
+    (lambda: interpolate(IMAGE, size=0), ValueError, "greater than 0"),
+    (lambda: interpolate(IMAGE, scale_factor=0.1), ValueError, "greater than 0"),
+    (lambda: interpolate(IMAGE, scale_factor=-2), ValueError, "positive"),
+    (lambda: interpolate(IMAGE, scale_factor=2, align_corners=True), ValueError, "align_corners"),
+    (lambda: interpolate(tg.Tensor(np.zeros((1, 1, 2, 2, 2), np.float32)), scale_factor=2),
+     NotImplementedError, "5-D"),
+    (lambda: interpolate(tg.Tensor(np.zeros((4, 4), np.float32)), scale_factor=2), ValueError, r"\(4, 4\)"),
+])
+def test_bad_arguments_raise(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_compiled_boundary_rejects_bad_arrays():
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    with pytest.raises(TypeError):
+        C.max_pool2d_forward(x.astype(np.int32), (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
+    with pytest.raises(ValueError, match="contiguous"):
+        C.avg_pool2d_forward(np.zeros((1, 1, 4, 8), np.float32)[..., ::2], (2, 2), (2, 2), (0, 0), (2, 2))
+    with pytest.raises(ValueError, match="dimensions"):
+        C.max_pool2d_forward(x[0], (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
+    with pytest.raises(ValueError, match="stride"):
+        C.max_pool2d_forward(x, (2, 2), (0, 2), (0, 0), (1, 1), (2, 2))
+    g = np.ones((1, 1, 2, 2), np.float32)
+    with pytest.raises(ValueError, match="outside"):  # an index that would write out of bounds
+        C.max_pool2d_backward(g, np.full((1, 1, 2, 2), 16, np.int64), (4, 4))
+    with pytest.raises(ValueError, match="does not match"):
+        C.max_pool2d_backward(g, np.zeros((1, 1, 2, 3), np.int64), (4, 4))
+    with pytest.raises(ValueError, match="src_h"):
+        C.upsample_nearest2d_forward(x, np.array([0, 4], np.int64), np.array([0], np.int64))
+    with pytest.raises(ValueError, match="does not match"):
+        C.upsample_nearest2d_backward(g, np.array([0], np.int64), np.array([0], np.int64), (4, 4))
+    # a geometry whose windows run past the image is clipped, never read out of bounds
+    out, idx = C.max_pool2d_forward(x + 1, (3, 3), (3, 3), (0, 0), (1, 1), (5, 5))
+    assert np.isinf(out[0, 0, -1, -1]) and idx[0, 0, -1, -1] == -1
