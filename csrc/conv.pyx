@@ -13,12 +13,12 @@ q·O/G …; below, c runs over the input channels of o's group.
 direct path: the loop nests above, as written (`forward_direct`, `grad_input_direct`,
     `grad_weight_direct`); the innermost loop runs along a row of h, so it walks contiguous memory.
 fast path: im2col copies every receptive field into a column, so the whole sum becomes one
-    matrix product per sample that BLAS (numpy's matmul) does at full speed:
+    matrix product that BLAS (numpy's matmul) does at full speed:
 
-    cols[n, (c,m,k), (i,j)] = X[n, c, i·s+m·d−p, j·s+k·d−p]          (N, C·KH·KW, OH·OW)
-    h[n]  = W (O, C·KH·KW) @ cols[n]                                 (per group)
-    ∂W    = Σ_n ∂h[n] @ cols[n]ᵀ
-    ∂X    = col2im(Wᵀ @ ∂h[n])   (col2im adds each column back where im2col took it from)
+    cols[(c,m,k), (n,i,j)] = X[n, c, i·s+m·d−p, j·s+k·d−p]           (C·KH·KW, N·OH·OW)
+    h   = W (O, C·KH·KW) @ cols          (per group; h comes out as (O, N·OH·OW): transposed)
+    ∂W  = ∂h (O, N·OH·OW) @ colsᵀ
+    ∂X  = col2im(Wᵀ @ ∂h)   (col2im adds each column back where im2col took it from)
 
 The output sizes are arguments (not recomputed here) so that padding='same' with an even kernel
 (more padding at the bottom/right, as PyTorch) and conv_transpose2d's output_padding need no
@@ -112,7 +112,7 @@ cdef void _forward_direct(const floating[:, :, :, ::1] x, const floating[:, :, :
     cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
     cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
     cdef floating weight
-    for n in prange(N, schedule="static"):
+    for n in prange(N, schedule="dynamic"):
         for o in range(O):
             for i in range(OH):
                 for j in range(OW):
@@ -141,7 +141,7 @@ cdef void _grad_input_direct(const floating[:, :, :, ::1] dh, const floating[:, 
     cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
     cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
     cdef floating weight
-    for n in prange(N, schedule="static"):
+    for n in prange(N, schedule="dynamic"):
         for o in range(O):
             for c in range(C_g):
                 c_in = (o // O_g) * C_g + c
@@ -167,7 +167,7 @@ cdef void _grad_weight_direct(const floating[:, :, :, ::1] x, const floating[:, 
     cdef Py_ssize_t C_g = dw.shape[1], KH = dw.shape[2], KW = dw.shape[3], O_g = O // g.groups
     cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
     cdef floating total
-    for o in prange(O, schedule="static"):                       # threads own whole rows of ∂W
+    for o in prange(O, schedule="dynamic"):                       # threads own whole rows of ∂W
         for c in range(C_g):
             c_in = (o // O_g) * C_g + c
             for m in range(KH):
@@ -236,13 +236,19 @@ def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
 
 # ---------------------------------------------------------------------------------------------
 # fast path: im2col / col2im in C, the products through numpy's matmul (BLAS)
+#
+# The columns of the whole batch sit side by side, cols (C·KH·KW, N·OH·OW), so each product is
+# ONE large matrix product per group (BLAS runs those near peak on both cores; 64 small per-sample
+# products are slower). The price is two cheap transposes between (N, O, ·) and (O, N, ·).
 # ---------------------------------------------------------------------------------------------
-cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, :, ::1] cols, Py_ssize_t KH,
+cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t KH,
                   Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g) noexcept nogil:
-    """cols[n, (c·KH + m)·KW + k, i·OW + j] = X[n, c, i·s+m·d−p, j·s+k·d−p]  (0 outside X)"""
+    """cols[(c·KH + m)·KW + k, (n·OH + i)·OW + j] = X[n, c, i·s+m·d−p, j·s+k·d−p]  (0 outside X)"""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end
-    for n in prange(N, schedule="static"):
+    cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end, start
+    # dynamic schedule: a thread that shares its core (with BLAS's idle spinning, or another
+    # program) takes fewer samples instead of holding everyone up
+    for n in prange(N, schedule="dynamic"):
         for c in range(C):
             for m in range(KH):
                 for k in range(KW):
@@ -251,25 +257,26 @@ cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, :, ::1] cols, Py_s
                     j_start = _first_inside(col0, g.stride_w)
                     j_end = _end_inside(col0, g.stride_w, W, OW)
                     for i in range(OH):
+                        start = (n * OH + i) * OW             # column of output pixel (n, i, 0)
                         row = i * g.stride_h + m * g.dil_h - g.pad_h
                         if row < 0 or row >= H:
                             for j in range(OW):
-                                cols[n, r, i * OW + j] = 0
+                                cols[r, start + j] = 0
                             continue
                         for j in range(j_start):
-                            cols[n, r, i * OW + j] = 0
+                            cols[r, start + j] = 0
                         for j in range(j_start, j_end):
-                            cols[n, r, i * OW + j] = x[n, c, row, j * g.stride_w + col0]
+                            cols[r, start + j] = x[n, c, row, j * g.stride_w + col0]
                         for j in range(j_end, OW):
-                            cols[n, r, i * OW + j] = 0
+                            cols[r, start + j] = 0
 
 
-cdef void _col2im(const floating[:, :, ::1] cols, floating[:, :, :, ::1] dx, Py_ssize_t KH,
+cdef void _col2im(const floating[:, ::1] cols, floating[:, :, :, ::1] dx, Py_ssize_t KH,
                   Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g) noexcept nogil:
-    """The adjoint of im2col: dX[n, c, i·s+m·d−p, j·s+k·d−p] += cols[n, (c,m,k), (i,j)]."""
+    """The adjoint of im2col: dX[n, c, i·s+m·d−p, j·s+k·d−p] += cols[(c,m,k), (n,i,j)]."""
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end
-    for n in prange(N, schedule="static"):
+    cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end, start
+    for n in prange(N, schedule="dynamic"):                    # each sample owns its dx[n]
         for c in range(C):
             for m in range(KH):
                 for k in range(KW):
@@ -278,22 +285,23 @@ cdef void _col2im(const floating[:, :, ::1] cols, floating[:, :, :, ::1] dx, Py_
                     j_start = _first_inside(col0, g.stride_w)
                     j_end = _end_inside(col0, g.stride_w, W, OW)
                     for i in range(OH):
+                        start = (n * OH + i) * OW
                         row = i * g.stride_h + m * g.dil_h - g.pad_h
                         if row < 0 or row >= H:
                             continue
                         for j in range(j_start, j_end):
-                            dx[n, c, row, j * g.stride_w + col0] += cols[n, r, i * OW + j]
+                            dx[n, c, row, j * g.stride_w + col0] += cols[r, start + j]
 
 
 def im2col(x, kernel_size, out_size, stride, padding, dilation):
-    """cols (N, C·KH·KW, OH·OW): every receptive field of x (N, C, H, W) as one column."""
+    """cols (C·KH·KW, N·OH·OW): every receptive field of x (N, C, H, W) as one column."""
     x = _float_array(x, "input")
     cdef Geometry g = _geometry(stride, padding, dilation, 1)
     KH, KW = kernel_size
     OH, OW = out_size
     if x.ndim != 4 or KH <= 0 or KW <= 0 or OH < 0 or OW < 0:
         raise ValueError(f"im2col: input {x.shape}, kernel {kernel_size}, output {out_size}")
-    cols = np.empty((x.shape[0], x.shape[1] * KH * KW, OH * OW), dtype=x.dtype)
+    cols = np.empty((x.shape[1] * KH * KW, x.shape[0] * OH * OW), dtype=x.dtype)
     if x.dtype == np.float32:
         _im2col[float](x, cols, KH, KW, OH, OW, g)
     else:
@@ -302,13 +310,13 @@ def im2col(x, kernel_size, out_size, stride, padding, dilation):
 
 
 def col2im(cols, in_shape, kernel_size, out_size, stride, padding, dilation):
-    """dx (N, C, H, W) = in_shape, with every column of cols added back where im2col took it."""
+    """dx of shape in_shape (N, C, H, W), every column of cols added back where im2col took it."""
     cols = _float_array(cols, "cols")
     cdef Geometry g = _geometry(stride, padding, dilation, 1)
     N, C, H, W = in_shape
     KH, KW = kernel_size
     OH, OW = out_size
-    if cols.shape != (N, C * KH * KW, OH * OW) or min(in_shape) < 0:
+    if cols.shape != (C * KH * KW, N * OH * OW) or min(in_shape) < 0:
         raise ValueError(f"col2im: cols {cols.shape} do not fit input {tuple(in_shape)}, "
                          f"kernel {kernel_size}, output {out_size}")
     dx = np.zeros(in_shape, dtype=cols.dtype)
@@ -319,30 +327,36 @@ def col2im(cols, in_shape, kernel_size, out_size, stride, padding, dilation):
     return dx
 
 
+def _channels_first(a):
+    """(N, O, H, W) → (O, N·H·W): each channel's values of the whole batch in one row."""
+    N, O = a.shape[0], a.shape[1]
+    return np.ascontiguousarray(a.reshape(N, O, -1).transpose(1, 0, 2)).reshape(O, -1)
+
+
 def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
-    """(h, cols): h = W @ im2col(x) (+ b), per sample and group; cols kept for ∂W."""
+    """(h, cols): h = W @ im2col(x) (+ b), one product per group; cols are kept for ∂W."""
     x, w = _float_array(x, "input"), _float_array(w, "weight")
     _same_dtype(x, w)
     cdef Geometry g = _geometry(stride, padding, dilation, groups)
     N, O, G = x.shape[0], w.shape[0], groups
     _check_shapes(x.shape, w.shape, (N, O) + tuple(out_size), g)
     OH, OW = out_size
-    cols = im2col(x, w.shape[2:], out_size, stride, padding, dilation)
-    rows_per_group = cols.shape[1] // G
-    # (G, O/G, rows) @ (N, G, rows, OH·OW) → (N, G, O/G, OH·OW): output already in NCHW order
-    h = np.matmul(w.reshape(G, O // G, rows_per_group), cols.reshape(N, G, rows_per_group, OH * OW))
-    h = h.reshape(N, O, OH, OW)
-    if b is not None:
-        b = _float_array(b, "bias")
-        _same_dtype(x, b)
-        if b.shape != (O,):
-            raise ValueError(f"bias of shape {b.shape} does not match weight {w.shape}")
-        h += b.reshape(1, O, 1, 1)
-    return h, cols
+    cols = im2col(x, w.shape[2:], out_size, stride, padding, dilation)   # (C·KH·KW, N·OH·OW)
+    rows_per_group = cols.shape[0] // G
+    # (G, O/G, rows) @ (G, rows, N·OH·OW) → (G, O/G, N·OH·OW), i.e. (O, N, OH·OW)
+    h_channels_first = np.matmul(w.reshape(G, O // G, rows_per_group),
+                                 cols.reshape(G, rows_per_group, N * OH * OW))
+    h = np.empty((N, O, OH * OW), dtype=x.dtype)
+    bias = np.zeros((O, 1), dtype=x.dtype) if b is None else _float_array(b, "bias").reshape(-1, 1)
+    _same_dtype(x, bias)
+    if bias.shape != (O, 1):
+        raise ValueError(f"bias of shape {np.shape(b)} does not match weight {w.shape}")
+    np.add(h_channels_first.reshape(O, N, OH * OW).transpose(1, 0, 2), bias, out=h)  # to NCHW, + b
+    return h.reshape(N, O, OH, OW), cols
 
 
 def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups):
-    """∂X = col2im(Wᵀ @ ∂h[n]) per sample and group."""
+    """∂X = col2im(Wᵀ @ ∂h), one product per group."""
     dh, w = _float_array(dh, "grad_output"), _float_array(w, "weight")
     _same_dtype(dh, w)
     cdef Geometry g = _geometry(stride, padding, dilation, groups)
@@ -351,14 +365,14 @@ def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups):
     in_shape = (N, C) + tuple(in_size)
     _check_shapes(in_shape, w.shape, dh.shape, g)
     rows_per_group = w.shape[1] * w.shape[2] * w.shape[3]
-    w_t = w.reshape(G, O // G, rows_per_group).transpose(0, 2, 1)      # (G, rows, O/G)
-    dcols = np.matmul(w_t, dh.reshape(N, G, O // G, OH * OW))         # (N, G, rows, OH·OW)
-    return col2im(dcols.reshape(N, G * rows_per_group, OH * OW), in_shape, w.shape[2:],
+    w_t = w.reshape(G, O // G, rows_per_group).transpose(0, 2, 1)       # (G, rows, O/G)
+    dcols = np.matmul(w_t, _channels_first(dh).reshape(G, O // G, N * OH * OW))
+    return col2im(dcols.reshape(G * rows_per_group, N * OH * OW), in_shape, w.shape[2:],
                   (OH, OW), stride, padding, dilation)
 
 
 def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols=None):
-    """∂W = Σ_n ∂h[n] @ cols[n]ᵀ per group (cols = im2col(x), recomputed when not given)."""
+    """∂W = ∂h @ colsᵀ, one product per group (cols = im2col(x), recomputed when not given)."""
     x, dh = _float_array(x, "input"), _float_array(dh, "grad_output")
     _same_dtype(x, dh)
     cdef Geometry g = _geometry(stride, padding, dilation, groups)
@@ -371,9 +385,9 @@ def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols
     _check_shapes(x.shape, w_shape, dh.shape, g)
     if cols is None:
         cols = im2col(x, kernel_size, (OH, OW), stride, padding, dilation)
-    elif cols.shape != (N, C * kernel_size[0] * kernel_size[1], OH * OW) or cols.dtype != x.dtype:
+    elif cols.shape != (C * kernel_size[0] * kernel_size[1], N * OH * OW) or cols.dtype != x.dtype:
         raise ValueError(f"cols of shape {cols.shape} do not belong to input {x.shape}")
-    rows_per_group = cols.shape[1] // G
-    cols_t = cols.reshape(N, G, rows_per_group, OH * OW).transpose(0, 1, 3, 2)
-    per_sample = np.matmul(dh.reshape(N, G, O // G, OH * OW), cols_t)   # (N, G, O/G, rows)
-    return per_sample.sum(axis=0).reshape(w_shape)
+    rows_per_group = cols.shape[0] // G
+    cols_t = cols.reshape(G, rows_per_group, N * OH * OW).transpose(0, 2, 1)
+    dw = np.matmul(_channels_first(dh).reshape(G, O // G, N * OH * OW), cols_t)  # (G, O/G, rows)
+    return dw.reshape(w_shape)
