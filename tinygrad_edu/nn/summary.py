@@ -86,7 +86,7 @@ def summary(model: Module, input_shape, batch_size: int = 1, dtype=np.float32,
         if module is model and not is_leaf:
             continue
         if is_leaf or any(p is not None for p in own):
-            def hook(m, inputs, out, name=name or type(m).__name__):
+            def hook(m, inputs, out, name=name or type(module).__name__):
                 count = sum(p.numel() for p in m._parameters.values() if p is not None)
                 rows.append((name, type(m).__name__, _shape_of(out), count))
             handles.append(module.register_forward_hook(hook))
