@@ -23,9 +23,13 @@ fast path: im2col copies every receptive field into a column, so the whole sum b
 The output sizes are arguments (not recomputed here) so that padding='same' with an even kernel
 (more padding at the bottom/right, as PyTorch) and conv_transpose2d's output_padding need no
 special case: positions outside X are simply skipped. Loops run without the GIL, in parallel over
-the batch (prange; serial when built without OpenMP), except ∂W's direct loop, which runs in
-parallel over the output channels so that no two threads add into the same ∂W element.
+the batch: the direct loops with prange (serial when built without OpenMP), except ∂W's, which
+runs in parallel over the output channels so that no two threads add into the same ∂W element;
+the fast path's copies in Python threads (see below).
 """
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -240,57 +244,112 @@ def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
 # The columns of the whole batch sit side by side, cols (C·KH·KW, N·OH·OW), so each product is
 # ONE large matrix product per group (BLAS runs those near peak on both cores; 64 small per-sample
 # products are slower). The price is two cheap transposes between (N, O, ·) and (O, N, ·).
+#
+# The copies run without the GIL on slices of the batch, in parallel Python threads, not OpenMP:
+# OpenMP's idle threads spin for a while after a loop, and so do BLAS's after a product; two
+# pools of spinning threads on two cores slowed each other down several times over.
 # ---------------------------------------------------------------------------------------------
+_THREADS = os.cpu_count() or 1
+_pool = None
+
+
+def _reset_pool():
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_reset_pool)   # a forked child (DataLoader worker) has no threads
+
+
+def _over_batch(work, Py_ssize_t n_samples):
+    """work(n_start, n_end) over the batch, split into a few chunks run on all cores."""
+    global _pool
+    chunks = min(n_samples, 4 * _THREADS)        # a few chunks per core: a busy core takes fewer
+    if _THREADS == 1 or chunks <= 1:
+        work(0, n_samples)
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="tinygrad_edu-conv")
+    bounds = np.linspace(0, n_samples, chunks + 1).astype(np.intp)
+    futures = [_pool.submit(work, bounds[c], bounds[c + 1]) for c in range(chunks)]
+    for f in futures:
+        f.result()
+
+
 cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t KH,
-                  Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g) noexcept nogil:
+                  Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g,
+                  Py_ssize_t n_start, Py_ssize_t n_end) noexcept:
     """cols[(c·KH + m)·KW + k, (n·OH + i)·OW + j] = X[n, c, i·s+m·d−p, j·s+k·d−p]  (0 outside X)"""
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end, start
-    # dynamic schedule: a thread that shares its core (with BLAS's idle spinning, or another
-    # program) takes fewer samples instead of holding everyone up
-    for n in prange(N, schedule="dynamic"):
-        for c in range(C):
-            for m in range(KH):
-                for k in range(KW):
-                    r = (c * KH + m) * KW + k
-                    col0 = k * g.dil_w - g.pad_w
-                    j_start = _first_inside(col0, g.stride_w)
-                    j_end = _end_inside(col0, g.stride_w, W, OW)
-                    for i in range(OH):
-                        start = (n * OH + i) * OW             # column of output pixel (n, i, 0)
-                        row = i * g.stride_h + m * g.dil_h - g.pad_h
-                        if row < 0 or row >= H:
-                            for j in range(OW):
+    with nogil:
+        for n in range(n_start, n_end):
+            for c in range(C):
+                for m in range(KH):
+                    for k in range(KW):
+                        r = (c * KH + m) * KW + k
+                        col0 = k * g.dil_w - g.pad_w
+                        j_start = _first_inside(col0, g.stride_w)
+                        j_end = _end_inside(col0, g.stride_w, W, OW)
+                        for i in range(OH):
+                            start = (n * OH + i) * OW             # column of output pixel (n, i, 0)
+                            row = i * g.stride_h + m * g.dil_h - g.pad_h
+                            if row < 0 or row >= H:
+                                for j in range(OW):
+                                    cols[r, start + j] = 0
+                                continue
+                            for j in range(j_start):
                                 cols[r, start + j] = 0
-                            continue
-                        for j in range(j_start):
-                            cols[r, start + j] = 0
-                        for j in range(j_start, j_end):
-                            cols[r, start + j] = x[n, c, row, j * g.stride_w + col0]
-                        for j in range(j_end, OW):
-                            cols[r, start + j] = 0
+                            for j in range(j_start, j_end):
+                                cols[r, start + j] = x[n, c, row, j * g.stride_w + col0]
+                            for j in range(j_end, OW):
+                                cols[r, start + j] = 0
 
 
 cdef void _col2im(const floating[:, ::1] cols, floating[:, :, :, ::1] dx, Py_ssize_t KH,
-                  Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g) noexcept nogil:
+                  Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g,
+                  Py_ssize_t n_start, Py_ssize_t n_end) noexcept:
     """The adjoint of im2col: dX[n, c, i·s+m·d−p, j·s+k·d−p] += cols[(c,m,k), (n,i,j)]."""
-    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end, start
-    for n in prange(N, schedule="dynamic"):                    # each sample owns its dx[n]
-        for c in range(C):
-            for m in range(KH):
-                for k in range(KW):
-                    r = (c * KH + m) * KW + k
-                    col0 = k * g.dil_w - g.pad_w
-                    j_start = _first_inside(col0, g.stride_w)
-                    j_end = _end_inside(col0, g.stride_w, W, OW)
-                    for i in range(OH):
-                        start = (n * OH + i) * OW
-                        row = i * g.stride_h + m * g.dil_h - g.pad_h
-                        if row < 0 or row >= H:
-                            continue
-                        for j in range(j_start, j_end):
-                            dx[n, c, row, j * g.stride_w + col0] += cols[r, start + j]
+    with nogil:
+        for n in range(n_start, n_end):                        # each sample owns its dx[n]
+            for c in range(C):
+                for m in range(KH):
+                    for k in range(KW):
+                        r = (c * KH + m) * KW + k
+                        col0 = k * g.dil_w - g.pad_w
+                        j_start = _first_inside(col0, g.stride_w)
+                        j_end = _end_inside(col0, g.stride_w, W, OW)
+                        for i in range(OH):
+                            start = (n * OH + i) * OW
+                            row = i * g.stride_h + m * g.dil_h - g.pad_h
+                            if row < 0 or row >= H:
+                                continue
+                            for j in range(j_start, j_end):
+                                dx[n, c, row, j * g.stride_w + col0] += cols[r, start + j]
+
+
+cdef void _batch_first(const floating[:, ::1] src, const floating[::1] bias,
+                       floating[:, :, ::1] dst, Py_ssize_t n_start, Py_ssize_t n_end) noexcept:
+    """dst[n, o, p] = src[o, n·P + p] + bias[o]: the product's (O, N·P) back to (N, O, P)."""
+    cdef Py_ssize_t O = dst.shape[1], P = dst.shape[2], n, o, p
+    with nogil:
+        for n in range(n_start, n_end):
+            for o in range(O):
+                for p in range(P):
+                    dst[n, o, p] = src[o, n * P + p] + bias[o]
+
+
+cdef void _channels_first(const floating[:, :, ::1] src, floating[:, ::1] dst,
+                          Py_ssize_t n_start, Py_ssize_t n_end) noexcept:
+    """dst[o, n·P + p] = src[n, o, p]: (N, O, P) → (O, N·P), the layout of the products."""
+    cdef Py_ssize_t O = src.shape[1], P = src.shape[2], n, o, p
+    with nogil:
+        for n in range(n_start, n_end):
+            for o in range(O):
+                for p in range(P):
+                    dst[o, n * P + p] = src[n, o, p]
 
 
 def im2col(x, kernel_size, out_size, stride, padding, dilation):
@@ -303,9 +362,9 @@ def im2col(x, kernel_size, out_size, stride, padding, dilation):
         raise ValueError(f"im2col: input {x.shape}, kernel {kernel_size}, output {out_size}")
     cols = np.empty((x.shape[1] * KH * KW, x.shape[0] * OH * OW), dtype=x.dtype)
     if x.dtype == np.float32:
-        _im2col[float](x, cols, KH, KW, OH, OW, g)
+        _over_batch(lambda n0, n1: _im2col[float](x, cols, KH, KW, OH, OW, g, n0, n1), x.shape[0])
     else:
-        _im2col[double](x, cols, KH, KW, OH, OW, g)
+        _over_batch(lambda n0, n1: _im2col[double](x, cols, KH, KW, OH, OW, g, n0, n1), x.shape[0])
     return cols
 
 
@@ -321,16 +380,33 @@ def col2im(cols, in_shape, kernel_size, out_size, stride, padding, dilation):
                          f"kernel {kernel_size}, output {out_size}")
     dx = np.zeros(in_shape, dtype=cols.dtype)
     if cols.dtype == np.float32:
-        _col2im[float](cols, dx, KH, KW, OH, OW, g)
+        _over_batch(lambda n0, n1: _col2im[float](cols, dx, KH, KW, OH, OW, g, n0, n1), N)
     else:
-        _col2im[double](cols, dx, KH, KW, OH, OW, g)
+        _over_batch(lambda n0, n1: _col2im[double](cols, dx, KH, KW, OH, OW, g, n0, n1), N)
     return dx
 
 
-def _channels_first(a):
-    """(N, O, H, W) → (O, N·H·W): each channel's values of the whole batch in one row."""
+def _to_batch_first(product, bias, out_shape):
+    """(O, N·OH·OW) + bias[o] → (N, O, OH, OW)."""
+    N, O = out_shape[0], out_shape[1]
+    out = np.empty((N, O, product.shape[1] // max(N, 1)), dtype=product.dtype)
+    if product.dtype == np.float32:
+        _over_batch(lambda n0, n1: _batch_first[float](product, bias, out, n0, n1), N)
+    else:
+        _over_batch(lambda n0, n1: _batch_first[double](product, bias, out, n0, n1), N)
+    return out.reshape(out_shape)
+
+
+def _to_channels_first(a):
+    """(N, O, OH, OW) → (O, N·OH·OW): each channel's values of the whole batch in one row."""
     N, O = a.shape[0], a.shape[1]
-    return np.ascontiguousarray(a.reshape(N, O, -1).transpose(1, 0, 2)).reshape(O, -1)
+    src = a.reshape(N, O, -1)
+    out = np.empty((O, N * src.shape[2]), dtype=a.dtype)
+    if a.dtype == np.float32:
+        _over_batch(lambda n0, n1: _channels_first[float](src, out, n0, n1), N)
+    else:
+        _over_batch(lambda n0, n1: _channels_first[double](src, out, n0, n1), N)
+    return out
 
 
 def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
@@ -346,13 +422,11 @@ def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
     # (G, O/G, rows) @ (G, rows, N·OH·OW) → (G, O/G, N·OH·OW), i.e. (O, N, OH·OW)
     h_channels_first = np.matmul(w.reshape(G, O // G, rows_per_group),
                                  cols.reshape(G, rows_per_group, N * OH * OW))
-    h = np.empty((N, O, OH * OW), dtype=x.dtype)
-    bias = np.zeros((O, 1), dtype=x.dtype) if b is None else _float_array(b, "bias").reshape(-1, 1)
+    bias = np.zeros(O, dtype=x.dtype) if b is None else _float_array(b, "bias")
     _same_dtype(x, bias)
-    if bias.shape != (O, 1):
-        raise ValueError(f"bias of shape {np.shape(b)} does not match weight {w.shape}")
-    np.add(h_channels_first.reshape(O, N, OH * OW).transpose(1, 0, 2), bias, out=h)  # to NCHW, + b
-    return h.reshape(N, O, OH, OW), cols
+    if bias.shape != (O,):
+        raise ValueError(f"bias of shape {bias.shape} does not match weight {w.shape}")
+    return _to_batch_first(h_channels_first.reshape(O, N * OH * OW), bias, (N, O, OH, OW)), cols
 
 
 def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups):
@@ -366,7 +440,7 @@ def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups):
     _check_shapes(in_shape, w.shape, dh.shape, g)
     rows_per_group = w.shape[1] * w.shape[2] * w.shape[3]
     w_t = w.reshape(G, O // G, rows_per_group).transpose(0, 2, 1)       # (G, rows, O/G)
-    dcols = np.matmul(w_t, _channels_first(dh).reshape(G, O // G, N * OH * OW))
+    dcols = np.matmul(w_t, _to_channels_first(dh).reshape(G, O // G, N * OH * OW))
     return col2im(dcols.reshape(G * rows_per_group, N * OH * OW), in_shape, w.shape[2:],
                   (OH, OW), stride, padding, dilation)
 
@@ -389,5 +463,5 @@ def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols
         raise ValueError(f"cols of shape {cols.shape} do not belong to input {x.shape}")
     rows_per_group = cols.shape[0] // G
     cols_t = cols.reshape(G, rows_per_group, N * OH * OW).transpose(0, 2, 1)
-    dw = np.matmul(_channels_first(dh).reshape(G, O // G, N * OH * OW), cols_t)  # (G, O/G, rows)
+    dw = np.matmul(_to_channels_first(dh).reshape(G, O // G, N * OH * OW), cols_t)  # (G, O/G, rows)
     return dw.reshape(w_shape)
