@@ -18,6 +18,12 @@ from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor, cat, stack, where
 
+# The library on top of the engine (imported after it: they build on Tensor and Function).
+from . import data, datasets, nn, optim  # noqa: E402
+from .nn.summary import summary  # noqa: E402
+from .serialize import load, save  # noqa: E402
+from .train import evaluate, fit  # noqa: E402
+
 __version__ = "0.1.0"
 
 # dtypes under PyTorch's names (they are numpy's dtypes)
