@@ -47,24 +47,26 @@ from .module import Module, Parameter
 # The gate nonlinearities of all four gates in one tanh
 # ---------------------------------------------------------------------------------------------
 def _gate_constants(hidden: int, dtype):
-    """σ(z) = ½ + ½·tanh(z/2), so all four gates are act = m·tanh(s·z) + b with, per gate,
-    (s, m, b) = (½, ½, ½) for i, f, o and (1, 1, 0) for g. The derivative is m·s·(1 − tanh²)."""
+    """σ(z) = ½ + ½·tanh(z/2), so all four gates are act = s·tanh(s·z) + b with, per gate,
+    (s, b) = (½, ½) for i, f, o and (1, 0) for g. The derivative is ∂act/∂z = s²·(1 − tanh²)."""
     ones = np.ones(hidden, dtype=dtype)
-    half = ones * 0.5
-    s = np.concatenate([half, half, ones, half])
-    b = np.concatenate([half, half, 0 * ones, half])
-    return s, s.copy(), b  # m equals s
+    s = np.concatenate([ones / 2, ones / 2, ones, ones / 2])
+    b = np.concatenate([ones / 2, ones / 2, 0 * ones, ones / 2])
+    return s, b
 
 
-def _activate_gates(z, s, b):
-    """(t, act): t = tanh(s·z) and the activated gates act = s·t + b (i, f, g, o)."""
-    t = np.tanh(z * s)
-    return t, t * s + b
+def _split_gates(a, hidden: int):
+    """The four (…, H) gate blocks i, f, g, o of a (…, 4H) array (views, no copies)."""
+    return (a[..., :hidden], a[..., hidden:2 * hidden], a[..., 2 * hidden:3 * hidden],
+            a[..., 3 * hidden:])
 
 
 def _gate_derivatives(t, s):
-    """∂act/∂z for every gate: m·s·(1 − t²) = s²·(1 − t²)."""
-    return (s * s) * (1 - t * t)
+    """∂act/∂z for every gate from t = tanh(s·z): s²·(1 − t²)."""
+    d = t * t
+    np.subtract(1, d, out=d)
+    d *= s * s
+    return d
 
 
 class LSTMCellFn(Function):
@@ -77,9 +79,10 @@ class LSTMCellFn(Function):
     @staticmethod
     def forward(ctx, z, c_prev):
         hidden = c_prev.shape[-1]
-        s, b = _gate_constants(hidden, z.dtype)[::2]
-        t, act = _activate_gates(z, s, b)
-        i, f, g, o = np.split(act, 4, axis=-1)
+        s, b = _gate_constants(hidden, z.dtype)
+        t = np.tanh(z * s)
+        act = t * s + b
+        i, f, g, o = _split_gates(act, hidden)
         c = f * c_prev + i * g
         tanh_c = np.tanh(c)
         ctx.save_for_backward(t, act, c_prev, tanh_c, s)
@@ -88,7 +91,7 @@ class LSTMCellFn(Function):
     @staticmethod
     def backward(ctx, grad):
         t, act, c_prev, tanh_c, s = ctx.saved_tensors
-        i, f, g, o = np.split(act, 4, axis=-1)
+        i, f, g, o = _split_gates(act, c_prev.shape[-1])
         dh, dc = grad[0], grad[1]
         dc = dc + dh * o * (1 - tanh_c * tanh_c)
         d_act = np.concatenate([dc * g, dc * c_prev, dc * i, dh * tanh_c], axis=-1)
@@ -100,6 +103,7 @@ class LSTMSequence(Function):
 
     x: (T, B, I), h0, c0: (B, H), w_ih: (4H, I), w_hh: (4H, H), b_ih, b_hh: (4H,) or None.
     Returns one array Y (T+1, B, H): Y[:T] = h_1 … h_T (the output) and Y[T] = c_T.
+    The loops write into preallocated arrays (`out=`) to spare numpy's temporaries.
     """
 
     @staticmethod
@@ -107,30 +111,37 @@ class LSTMSequence(Function):
         steps, batch, _ = x.shape
         hidden = h0.shape[-1]
         dtype = x.dtype
-        s, _, b = _gate_constants(hidden, dtype)
-        # The input's share of z for every step in one product: (T·B, I) @ (I, 4H).
-        z_all = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * hidden)
+        s, b = _gate_constants(hidden, dtype)
+        # s·z for all steps: the input's share in one product (T·B, I) @ (I, 4H), and the
+        # gate scale s folded into the weights once, so each step needs a single tanh.
+        sz_input = (x.reshape(steps * batch, -1) @ (w_ih.T * s)).reshape(steps, batch, 4 * hidden)
         for bias in (b_ih, b_hh):
             if bias is not None:
-                z_all += bias
-        w_hh_t = np.ascontiguousarray(w_hh.T)
-        y = np.empty((steps + 1, batch, hidden), dtype=dtype)
+                sz_input += bias * s
+        w_hh_scaled = np.ascontiguousarray(w_hh.T * s)
+        y = np.empty((steps + 1, batch, hidden), dtype=dtype)  # h_1 … h_T, then c_T
         cs = np.empty((steps + 1, batch, hidden), dtype=dtype)  # c_0 … c_T
         tanh_cs = np.empty((steps, batch, hidden), dtype=dtype)
-        ts = np.empty((steps, batch, 4 * hidden), dtype=dtype)
-        acts = np.empty((steps, batch, 4 * hidden), dtype=dtype)
+        ts = np.empty((steps, batch, 4 * hidden), dtype=dtype)  # tanh(s·z)
+        acts = np.empty((steps, batch, 4 * hidden), dtype=dtype)  # i, f, g, o
+        ig = np.empty((batch, hidden), dtype=dtype)
         cs[0] = c0
         h = h0
         for step in range(steps):
-            z = z_all[step] + h @ w_hh_t
-            ts[step], acts[step] = _activate_gates(z, s, b)
-            i, f, g, o = np.split(acts[step], 4, axis=-1)
+            t, act = ts[step], acts[step]
+            np.matmul(h, w_hh_scaled, out=t)
+            t += sz_input[step]
+            np.tanh(t, out=t)
+            np.multiply(t, s, out=act)
+            act += b
+            i, f, g, o = _split_gates(act, hidden)
             c = cs[step + 1]
-            np.multiply(f, cs[step], out=c)
-            c += i * g
+            np.multiply(f, cs[step], out=c)  # c_t = f·c_{t−1} + i·g
+            np.multiply(i, g, out=ig)
+            c += ig
             np.tanh(c, out=tanh_cs[step])
             h = y[step]
-            np.multiply(o, tanh_cs[step], out=h)
+            np.multiply(o, tanh_cs[step], out=h)  # h_t = o·tanh(c_t)
         y[steps] = cs[steps]
         ctx.save_for_backward(x, h0, y, cs, tanh_cs, ts, acts, w_ih, w_hh, s)
         return y
@@ -139,22 +150,26 @@ class LSTMSequence(Function):
     def backward(ctx, grad):
         x, h0, y, cs, tanh_cs, ts, acts, w_ih, w_hh, s = ctx.saved_tensors
         steps, batch, hidden = tanh_cs.shape
-        derivs = _gate_derivatives(ts, s)  # ∂act/∂z for all steps at once
-        dz = np.empty_like(acts)
+        dz = _gate_derivatives(ts, s)  # ∂act/∂z for all steps; becomes ∂L/∂z step by step
+        dh = np.empty((batch, hidden), dtype=grad.dtype)
         dh_next = np.zeros((batch, hidden), dtype=grad.dtype)
+        tmp = np.empty((batch, hidden), dtype=grad.dtype)
         dc = grad[steps].copy()  # ∂L/∂c_T
         for step in reversed(range(steps)):
-            dh = grad[step] + dh_next
-            i, f, g, o = np.split(acts[step], 4, axis=-1)
+            np.add(grad[step], dh_next, out=dh)  # from the output and from step t+1
+            i, f, g, o = _split_gates(acts[step], hidden)
             tanh_c = tanh_cs[step]
-            dc += dh * o * (1 - tanh_c * tanh_c)
-            d_act = dz[step]
-            np.multiply(dc, g, out=d_act[:, :hidden])
-            np.multiply(dc, cs[step], out=d_act[:, hidden:2 * hidden])
-            np.multiply(dc, i, out=d_act[:, 2 * hidden:3 * hidden])
-            np.multiply(dh, tanh_c, out=d_act[:, 3 * hidden:])
-            d_act *= derivs[step]
-            dh_next = d_act @ w_hh
+            np.multiply(tanh_c, tanh_c, out=tmp)  # dc += dh·o·(1 − tanh²(c_t))
+            np.subtract(1, tmp, out=tmp)
+            tmp *= o
+            tmp *= dh
+            dc += tmp
+            di, df, dg, do = _split_gates(dz[step], hidden)
+            di *= dc * g
+            df *= dc * cs[step]
+            dg *= dc * i
+            do *= dh * tanh_c
+            np.matmul(dz[step], w_hh, out=dh_next)
             dc *= f
         # Weight gradients as one product each over all steps: Σ_t dz_tᵀ · input_t.
         need = ctx.needs_input_grad
