@@ -137,6 +137,14 @@ def test_exact_and_finite_for_huge_logits():
     np.testing.assert_allclose(clamped.data, [100, 100])  # log clamped at −100, as PyTorch
 
 
+def test_all_targets_ignored_gives_nan_loss_and_zero_gradient():
+    x = Tensor(np.zeros((2, 3)), requires_grad=True)
+    loss = F.cross_entropy(x, np.array([-100, -100]))
+    assert np.isnan(loss.item())  # 0 / 0, as PyTorch
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, 0)
+
+
 def test_float32_dtype_kept():
     x = Tensor(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32),
                requires_grad=True)

@@ -68,13 +68,14 @@ class NLLLoss(Function):
         if reduction == "sum":
             return loss.sum()
         ctx.total_weight = w.sum()
-        return loss.sum() / ctx.total_weight  # nan when every target is ignored, as PyTorch
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return loss.sum() / ctx.total_weight  # nan when every target is ignored, as PyTorch
 
     @staticmethod
     def backward(ctx, g):
         safe_target, w = ctx.saved_tensors
-        if ctx.reduction == "mean":
-            g = g / ctx.total_weight
+        if ctx.reduction == "mean":  # (every target ignored: no gradient, as PyTorch)
+            g = g / ctx.total_weight if ctx.total_weight != 0 else np.zeros_like(g)
         grad = np.zeros(ctx.shape, dtype=w.dtype)
         np.put_along_axis(grad, safe_target[:, None], (-w * g)[:, None], axis=1)
         return grad, None, None, None, None
