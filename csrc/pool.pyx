@@ -1,4 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# distutils: sources = csrc/pool_impl.c
 """Pooling and nearest upsampling kernels, NCHW, float32 and float64: forward and backward.
 
 Shapes: x (N, C, H, W) → out (N, C, OH, OW); g = ∂L/∂out (N, C, OH, OW); grad = ∂L/∂x (N, C, H, W).
@@ -25,6 +26,8 @@ The Python wrappers check every array (dtype, contiguity, shapes, index ranges) 
 runs: no argument can make a loop read or write outside its arrays.
 """
 
+import os
+
 import numpy as np
 
 cimport numpy as cnp
@@ -36,6 +39,36 @@ from libc.string cimport memset, memcpy
 cnp.import_array()
 
 ctypedef cnp.int64_t index_t
+
+cdef extern from "pool_impl.h" nogil:
+    void max_pool_2x2_plane_float(const float* x, float* out, index_t* idx,
+                                  Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW) noexcept
+    void max_pool_2x2_plane_double(const double* x, double* out, index_t* idx,
+                                   Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW) noexcept
+
+
+
+def _default_threads():
+    """OMP_NUM_THREADS if set, else the CPUs this process may run on."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0]))
+    except ValueError:
+        pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+cdef int MAX_THREADS = _default_threads()
+# Planes are handed out in chunks of this many as threads become free ("dynamic"), so a thread
+# that the OS pauses does not hold back a fixed half of the work.
+cdef Py_ssize_t CHUNK = 8
+
+
+cdef inline int threads_for(Py_ssize_t planes, Py_ssize_t plane_size) noexcept nogil:
+    """One thread for small jobs (starting threads costs more than it saves), else all."""
+    return 1 if planes * plane_size < 65536 else MAX_THREADS
 
 
 # =============================================================================================
@@ -85,35 +118,18 @@ cdef void direct_max_pool_backward(const floating[:, :, ::1] g, const index_t[:,
                     grad[n, c, at] += g[n, c, p]
 
 
+cdef inline bint beats(floating v, floating best) noexcept nogil:
+    """v becomes the window's maximum: strictly larger (so the first maximum wins ties) or NaN."""
+    return (v > best) | (v != v)  # v != v: v is NaN
+
+
 cdef inline void max_plane_2x2(const floating* x, floating* out, index_t* idx,
                                Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW) noexcept nogil:
-    """One plane, 2×2 windows with stride 2 and no padding: four candidates in a fixed order."""
-    cdef Py_ssize_t i, j, a
-    cdef const floating* row0
-    cdef const floating* row1
-    cdef floating v, best
-    cdef index_t best_at
-    for i in range(OH):
-        row0 = x + 2 * i * W
-        row1 = row0 + W
-        for j in range(OW):
-            a = 2 * j
-            best = row0[a]
-            best_at = 2 * i * W + a
-            v = row0[a + 1]
-            if v > best or isnan(v):
-                best = v
-                best_at = 2 * i * W + a + 1
-            v = row1[a]
-            if v > best or isnan(v):
-                best = v
-                best_at = (2 * i + 1) * W + a
-            v = row1[a + 1]
-            if v > best or isnan(v):
-                best = v
-                best_at = (2 * i + 1) * W + a + 1
-            out[i * OW + j] = best
-            idx[i * OW + j] = best_at
+    """One plane, 2×2 windows with stride 2 and no padding (the loop is in pool_impl.c)."""
+    if floating is float:
+        max_pool_2x2_plane_float(x, out, idx, W, OH, OW)
+    else:
+        max_pool_2x2_plane_double(x, out, idx, W, OH, OW)
 
 
 cdef inline Py_ssize_t first_inside(Py_ssize_t start, Py_ssize_t step) noexcept nogil:
@@ -139,6 +155,7 @@ cdef inline void max_plane(const floating* x, floating* out, index_t* idx,
     cdef Py_ssize_t i, j, m, k, m0, m1, k0, k1, ih, iw, h0, w0
     cdef floating v, best
     cdef index_t best_at
+    cdef bint take
     for i in range(OH):
         h0 = i * sh - ph
         m0 = first_inside(h0, dh)
@@ -149,14 +166,17 @@ cdef inline void max_plane(const floating* x, floating* out, index_t* idx,
             k1 = end_inside(w0, dw, kw, W)
             best = -INFINITY
             best_at = -1
+            if m0 < m1 and k0 < k1:  # start from the first in-image element
+                best = x[(h0 + m0 * dh) * W + w0 + k0 * dw]
+                best_at = (h0 + m0 * dh) * W + w0 + k0 * dw
             for m in range(m0, m1):
                 ih = h0 + m * dh
                 for k in range(k0, k1):
                     iw = w0 + k * dw
                     v = x[ih * W + iw]
-                    if best_at < 0 or v > best or isnan(v):
-                        best = v
-                        best_at = ih * W + iw
+                    take = beats(v, best)
+                    best = v if take else best
+                    best_at = ih * W + iw if take else best_at
             out[i * OW + j] = best
             idx[i * OW + j] = best_at
 
@@ -172,7 +192,8 @@ cdef void fast_max_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* outs = &out[0, 0, 0, 0]
     cdef index_t* idxs = &idx[0, 0, 0, 0]
-    for p in prange(planes, schedule="static"):
+    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
+                    num_threads=threads_for(planes, H * W)):
         if is_2x2:
             max_plane_2x2(xs + p * H * W, outs + p * OH * OW, idxs + p * OH * OW, W, OH, OW)
         else:
@@ -190,7 +211,8 @@ cdef void fast_max_pool_backward(const floating[:, :, ::1] g, const index_t[:, :
     cdef const index_t* idxs = &idx[0, 0, 0]
     cdef floating* grads = &grad[0, 0, 0]
     cdef floating* dst
-    for plane in prange(planes, schedule="static"):
+    for plane in prange(planes, schedule="dynamic", chunksize=CHUNK,
+                    num_threads=threads_for(planes, HW)):
         dst = grads + plane * HW
         memset(dst, 0, HW * sizeof(floating))
         for q in range(P):
@@ -325,7 +347,8 @@ cdef void fast_avg_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :
     cdef floating divisor_2x2 = divisor_override if divisor_override > 0 else 4
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* outs = &out[0, 0, 0, 0]
-    for p in prange(planes, schedule="static"):
+    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
+                    num_threads=threads_for(planes, H * W)):
         if is_2x2:
             avg_plane_2x2(xs + p * H * W, outs + p * OH * OW, W, OH, OW, divisor_2x2)
         else:
@@ -392,7 +415,8 @@ cdef void fast_avg_pool_backward(const floating[:, :, :, ::1] g, floating[:, :, 
     cdef floating divisor_2x2 = divisor_override if divisor_override > 0 else 4
     cdef const floating* gs = &g[0, 0, 0, 0]
     cdef floating* grads = &grad[0, 0, 0, 0]
-    for p in prange(planes, schedule="static"):
+    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
+                    num_threads=threads_for(planes, H * W)):
         if is_2x2:
             avg_plane_backward_2x2(gs + p * OH * OW, grads + p * H * W, H, W, OH, OW, divisor_2x2)
         else:
@@ -463,7 +487,8 @@ cdef void fast_upsample_forward(const floating[:, :, :, ::1] x, floating[:, :, :
     cdef Py_ssize_t planes = x.shape[0] * x.shape[1], p
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* outs = &out[0, 0, 0, 0]
-    for p in prange(planes, schedule="static"):
+    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
+                    num_threads=threads_for(planes, H * W + OH * OW)):
         upsample_plane(xs + p * H * W, outs + p * OH * OW, W, OH, OW, &src_h[0], &src_w[0])
 
 
@@ -473,7 +498,8 @@ cdef void fast_upsample_backward(const floating[:, :, :, ::1] g, floating[:, :, 
     cdef Py_ssize_t planes = grad.shape[0] * grad.shape[1], p
     cdef const floating* gs = &g[0, 0, 0, 0]
     cdef floating* grads = &grad[0, 0, 0, 0]
-    for p in prange(planes, schedule="static"):
+    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
+                    num_threads=threads_for(planes, H * W + OH * OW)):
         upsample_plane_backward(gs + p * OH * OW, grads + p * H * W, H, W, OH, OW,
                                 &src_h[0], &src_w[0])
 

@@ -118,7 +118,7 @@ def test_upsample_direct_fast_reference_agree(N, C_, H, W, OH, OW, dtype, seed):
             C.upsample_nearest2d_backward(g, src_h, src_w, (H, W), fast=fast), grad_r)
 
 
-@pytest.mark.parametrize("H, W", [(8, 8), (7, 9), (2, 2), (5, 4), (3, 3)])
+@pytest.mark.parametrize("H, W", [(8, 8), (7, 9), (2, 2), (5, 4), (3, 3), (2, 601)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_2x2_stride2_specialised_loops_agree(H, W, dtype):
     """The fast path's 2×2/stride-2 loops (odd sizes leave a row/column out) vs the direct ones."""

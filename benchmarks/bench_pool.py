@@ -1,0 +1,98 @@
+"""Pooling and upsampling, forward + backward through the public autograd API, float32.
+
+Cases on x of shape (64, 32, 32, 32): max and average pooling 2×2 (stride 2), nearest upsampling
+×2. Each is timed for tinygrad_edu (fast path; the direct path for comparison), PyTorch (when
+installed) and a numpy-only "reshape trick" version written below, all in the same run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common import median_ms, print_table, ratio, try_import_torch
+
+import tinygrad_edu as tg
+from tinygrad_edu.ops.pool import avg_pool2d, interpolate, max_pool2d
+
+SHAPE = (64, 32, 32, 32)
+
+
+# --- numpy-only versions: view each 2×2 window as two extra axes -------------------------------
+def numpy_max_pool_2x2(x, g):
+    """Forward: max over the window axes. Backward: g where x equals its window's max."""
+    N, C, H, W = x.shape
+    windows = x.reshape(N, C, H // 2, 2, W // 2, 2)
+    out = windows.max(axis=(3, 5))
+    is_max = windows == out[:, :, :, None, :, None]
+    grad = np.where(is_max, g[:, :, :, None, :, None], 0).reshape(x.shape)
+    return out, grad
+
+
+def numpy_avg_pool_2x2(x, g):
+    """Forward: mean over the window axes. Backward: g / 4 broadcast over each window."""
+    N, C, H, W = x.shape
+    out = x.reshape(N, C, H // 2, 2, W // 2, 2).mean(axis=(3, 5))
+    grad = np.broadcast_to((g / 4)[:, :, :, None, :, None], (N, C, H // 2, 2, W // 2, 2))
+    return out, grad.reshape(x.shape)
+
+
+def numpy_upsample_x2(x, g):
+    """Forward: repeat rows and columns. Backward: sum each 2×2 block of g."""
+    N, C, H, W = x.shape
+    out = x.repeat(2, axis=2).repeat(2, axis=3)
+    grad = g.reshape(N, C, H, 2, W, 2).sum(axis=(3, 5))
+    return out, grad
+
+
+def _ours(op, x_data, g, backend):
+    x = tg.Tensor(x_data, requires_grad=True)
+
+    def step():
+        with tg.use_backend(backend):
+            x.grad = None
+            op(x).backward(g)
+    return step
+
+
+def _torch(torch, op, x_data, g):
+    x = torch.tensor(x_data, requires_grad=True)
+    tg_ = torch.tensor(g)
+
+    def step():
+        x.grad = None
+        op(x).backward(tg_)
+    return step
+
+
+def run(quick: bool = False) -> None:
+    repeat = 5 if quick else 30
+    torch = try_import_torch()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(SHAPE).astype(np.float32)
+    g_small = rng.standard_normal((64, 32, 16, 16)).astype(np.float32)
+    g_big = rng.standard_normal((64, 32, 64, 64)).astype(np.float32)
+    cases = [
+        ("max_pool2d 2x2", lambda t: max_pool2d(t, 2), numpy_max_pool_2x2, g_small,
+         lambda F: (lambda t: F.max_pool2d(t, 2))),
+        ("avg_pool2d 2x2", lambda t: avg_pool2d(t, 2), numpy_avg_pool_2x2, g_small,
+         lambda F: (lambda t: F.avg_pool2d(t, 2))),
+        ("upsample nearest x2", lambda t: interpolate(t, scale_factor=2), numpy_upsample_x2, g_big,
+         lambda F: (lambda t: F.interpolate(t, scale_factor=2))),
+    ]
+    rows = []
+    for name, op, numpy_op, g, torch_op in cases:
+        ours = median_ms(_ours(op, x, g, "fast"), repeat=repeat)
+        direct = median_ms(_ours(op, x, g, "direct"), repeat=max(3, repeat // 5))
+        numpy_ms = median_ms(lambda: numpy_op(x, g), repeat=repeat)
+        torch_ms = (median_ms(_torch(torch, torch_op(torch.nn.functional), x, g), repeat=repeat)
+                    if torch is not None else None)
+        rows.append([name, ours, direct, "-" if torch_ms is None else torch_ms, numpy_ms,
+                     ratio(ours, torch_ms), ratio(ours, numpy_ms), ratio(direct, ours)])
+    print_table(f"pooling / upsampling fwd+bwd on {SHAPE} float32 (ms, median of {repeat}; "
+                "ratio = our time / theirs, lower is better)",
+                ["case", "fast", "direct", "torch", "numpy", "fast/torch", "fast/numpy", "direct/fast"],
+                rows)
+
+
+if __name__ == "__main__":
+    run()
