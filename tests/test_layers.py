@@ -204,6 +204,16 @@ def test_pad_matches_torch(mode):
         F.pad(X, (1, 2, 3))
 
 
+def test_one_hot():
+    np.testing.assert_array_equal(F.one_hot(Tensor(np.array([[1], [0]])), 3).data,
+                                  [[[0, 1, 0]], [[1, 0, 0]]])
+    assert F.one_hot(np.array([0, 4])).shape == (2, 5)
+    with pytest.raises(ValueError, match="class values"):
+        F.one_hot(np.array([3]), 2)
+    with pytest.raises(TypeError):
+        F.one_hot(np.array([1.0]))
+
+
 def test_init_functions():
     tg.manual_seed(0)
     w = Tensor.zeros(64, 32, 3, 3)

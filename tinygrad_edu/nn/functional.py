@@ -102,6 +102,23 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return A.Dropout.apply(x, (keep * scale).astype(x.dtype))
 
 
+def one_hot(target, num_classes: int = -1) -> Tensor:
+    """Class indices (any shape) → int64 one-hot vectors along a new last axis.
+
+    >>> one_hot(Tensor(np.array([0, 2])), 3).tolist()
+    [[1, 0, 0], [0, 0, 1]]
+    """
+    idx = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot expects integer class indices, got dtype {idx.dtype}")
+    if num_classes < 0:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes - 1}], got range "
+                         f"[{idx.min()}, {idx.max()}]")
+    return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
