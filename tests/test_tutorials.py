@@ -24,7 +24,8 @@ def run_quick(name: str, out: Path) -> dict:
     pytest.importorskip("sklearn")
     script = TUTORIALS / f"{name}.py"
     assert script.exists(), f"missing tutorial {script}"
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", TQDM_DISABLE="1")
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", TQDM_DISABLE="1",
+               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)],
                           capture_output=True, text=True, timeout=240, env=env,
                           cwd=TUTORIALS.parent)
@@ -46,3 +47,19 @@ def test_01_backprop_step_by_step(tmp_path):
     assert r["final_loss"] < 0.6 * r["initial_loss"]
     assert r["train_accuracy"] > 0.6          # three classes: chance is 1/3
     assert r["pngs"]
+
+
+def test_02_convolution_as_filter(tmp_path):
+    r = run_quick("02_convolution_as_filter", tmp_path)
+    assert r["max_abs_diff_vs_formula"] < 1e-4      # conv2d is the formula's sum (float32)
+    assert r["output_sizes_match_formula"] is True
+    assert r["max_pool_matches_numpy"] is True
+    assert {"02_filters.png", "02_stride_padding.png", "02_pooling.png"} <= set(r["pngs"])
+
+
+def test_03_mlp_digits(tmp_path):
+    r = run_quick("03_mlp_digits", tmp_path)
+    assert r["final_train_loss"] < 0.5 * r["initial_train_loss"]
+    assert r["test_accuracy"] > 0.6                  # ten classes: chance is 0.1
+    assert min(r["small_subset_test_accuracy"].values()) > 0.3
+    assert "03_overfitting_cures.png" in r["pngs"]

@@ -1,5 +1,5 @@
-"""Helpers shared by the tutorials (tutorials/NN_name.py): command line, progress bar, figures,
-data splits and the final machine-readable result line.
+"""Helpers shared by the tutorials (tutorials/NN_name.py): command line, progress bar, figures
+and the final machine-readable result line.
 
 Every tutorial is a script and, through jupytext, a notebook. The helpers hide the small
 differences between the two:
@@ -145,76 +145,3 @@ def report(name: str, args: argparse.Namespace, metrics: dict, print_line: bool 
     if print_line:
         print("RESULT " + json.dumps(line), flush=True)
     return line
-
-
-def train_test_split(n: int, test_fraction: float = 0.2, seed: int = 0,
-                     labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of a random split of n samples into train and test, stratified by `labels` when
-    given (each class keeps its share in both parts).
-
-    >>> train, test = train_test_split(10, 0.3, seed=1)
-    >>> len(train), len(test), sorted(np.concatenate([train, test])) == list(range(10))
-    (7, 3, True)
-    """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    rng = np.random.default_rng(seed)
-    groups = [np.arange(n)] if labels is None else \
-        [np.flatnonzero(np.asarray(labels) == c) for c in np.unique(labels)]
-    train, test = [], []
-    for idx in groups:
-        idx = rng.permutation(idx)
-        n_test = int(round(len(idx) * test_fraction))
-        test.append(idx[:n_test])
-        train.append(idx[n_test:])
-    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
-
-
-def upsample_images(images: np.ndarray, size: int) -> np.ndarray:
-    """Resize (N, H, W) images to (N, size, size) by bilinear interpolation (numpy only).
-
-    Used to bring scikit-learn's 8×8 digits to the 32×32 inputs LeNet-5 was designed for.
-
-    >>> upsample_images(np.ones((2, 8, 8)), 32).shape
-    (2, 32, 32)
-    """
-    images = np.asarray(images, dtype=np.float64)
-    n, h, w = images.shape
-
-    def grid(old: int):
-        # pixel centres of the new grid, expressed in the old grid's coordinates
-        pos = np.clip((np.arange(size) + 0.5) * old / size - 0.5, 0, old - 1)
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, old - 1)
-        return lo, hi, pos - lo
-
-    (y0, y1, wy), (x0, x1, wx) = grid(h), grid(w)
-    rows = images[:, y0, :] * (1 - wy)[None, :, None] + images[:, y1, :] * wy[None, :, None]
-    return rows[:, :, x0] * (1 - wx) + rows[:, :, x1] * wx
-
-
-def load_digits_arrays(size: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled handwritten digits (offline) as numpy arrays: images of shape
-    (1797, size, size), float32 in [0, 1] (bilinear upsampling when size > 8), and int64 labels.
-    """
-    from . import datasets
-
-    images, labels = _digits_from(datasets.load_digits())
-    images = np.asarray(images, dtype=np.float32).reshape(-1, 8, 8)
-    if images.max() > 1.0:   # scikit-learn's pixels go 0…16
-        images = images / 16.0
-    if size != 8:
-        images = upsample_images(images, size).astype(np.float32)
-    return np.ascontiguousarray(images, dtype=np.float32), np.asarray(labels, dtype=np.int64)
-
-
-def _digits_from(loaded) -> tuple:
-    """(images, labels) from what datasets.load_digits() returns."""
-    if isinstance(loaded, tuple) and len(loaded) == 2:
-        images, labels = loaded
-    else:  # a dataset object
-        images, labels = getattr(loaded, "images", None), getattr(loaded, "target", None)
-        if images is None:
-            images, labels = loaded.tensors
-    to_array = lambda a: a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a  # noqa: E731
-    return np.asarray(to_array(images)), np.asarray(to_array(labels))
