@@ -429,8 +429,8 @@ def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
     return _to_batch_first(h_channels_first.reshape(O, N * OH * OW), bias, (N, O, OH, OW)), cols
 
 
-def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups):
-    """∂X = col2im(Wᵀ @ ∂h), one product per group."""
+def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups, dh_rows=None):
+    """∂X = col2im(Wᵀ @ ∂h), one product per group (dh_rows: ∂h as (O, N·OH·OW), if at hand)."""
     dh, w = _float_array(dh, "grad_output"), _float_array(w, "weight")
     _same_dtype(dh, w)
     cdef Geometry g = _geometry(stride, padding, dilation, groups)
@@ -440,12 +440,15 @@ def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups):
     _check_shapes(in_shape, w.shape, dh.shape, g)
     rows_per_group = w.shape[1] * w.shape[2] * w.shape[3]
     w_t = w.reshape(G, O // G, rows_per_group).transpose(0, 2, 1)       # (G, rows, O/G)
-    dcols = np.matmul(w_t, _to_channels_first(dh).reshape(G, O // G, N * OH * OW))
+    if dh_rows is None:
+        dh_rows = _to_channels_first(dh)
+    dcols = np.matmul(w_t, dh_rows.reshape(G, O // G, N * OH * OW))
     return col2im(dcols.reshape(G * rows_per_group, N * OH * OW), in_shape, w.shape[2:],
                   (OH, OW), stride, padding, dilation)
 
 
-def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols=None):
+def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols=None,
+                     dh_rows=None):
     """∂W = ∂h @ colsᵀ, one product per group (cols = im2col(x), recomputed when not given)."""
     x, dh = _float_array(x, "input"), _float_array(dh, "grad_output")
     _same_dtype(x, dh)
@@ -463,5 +466,21 @@ def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols
         raise ValueError(f"cols of shape {cols.shape} do not belong to input {x.shape}")
     rows_per_group = cols.shape[0] // G
     cols_t = cols.reshape(G, rows_per_group, N * OH * OW).transpose(0, 2, 1)
-    dw = np.matmul(_to_channels_first(dh).reshape(G, O // G, N * OH * OW), cols_t)  # (G, O/G, rows)
+    if dh_rows is None:
+        dh_rows = _to_channels_first(dh)
+    dw = np.matmul(dh_rows.reshape(G, O // G, N * OH * OW), cols_t)   # (G, O/G, rows)
     return dw.reshape(w_shape)
+
+
+def backward_fast(x, w, dh, cols, need_input, need_weight, stride, padding, dilation, groups):
+    """(∂X or None, ∂W or None), sharing one transpose of ∂h to (O, N·OH·OW) between them."""
+    dh = _float_array(dh, "grad_output")
+    if dh.ndim != 4:
+        raise ValueError(f"grad_output must be 4-D (N, O, OH, OW), got shape {dh.shape}")
+    dh_rows = _to_channels_first(dh)
+    dx = dw = None
+    if need_input:
+        dx = grad_input_fast(dh, w, x.shape[2:], stride, padding, dilation, groups, dh_rows=dh_rows)
+    if need_weight:
+        dw = grad_weight_fast(x, dh, w.shape[2:], stride, padding, dilation, groups, cols, dh_rows)
+    return dx, dw

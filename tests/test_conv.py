@@ -48,7 +48,7 @@ def tolerance(dtype):
     return dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(conv_cases())
 def test_direct_fast_and_reference_kernels_agree(case):
     x, w, b = make_arrays(case)
@@ -78,7 +78,7 @@ def test_direct_fast_and_reference_kernels_agree(case):
         np.testing.assert_allclose(ours, dw_ref, **tol)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(conv_cases(max_size=5), st.sampled_from(["fast", "direct"]))
 def test_autograd_conv2d_matches_reference_on_both_paths(case, path):
     x, w, b = make_arrays(case)
@@ -113,7 +113,7 @@ def transpose_cases(draw):
                 dtype=draw(st.sampled_from([np.float32, np.float64])))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(transpose_cases(), st.sampled_from(["fast", "direct"]))
 def test_conv_transpose2d_matches_reference_on_both_paths(case, path):
     rng = np.random.default_rng(3)
@@ -204,7 +204,7 @@ def compare_with_torch(ours_fn, torch_fn, arrays, rtol=1e-9, atol=1e-9):
         np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=rtol, atol=atol)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(conv_cases(max_size=6), st.sampled_from(["fast", "direct"]))
 def test_conv2d_matches_torch(case, path):
     torch = pytest.importorskip("torch")
@@ -241,7 +241,7 @@ def test_conv1d_matches_torch(stride, padding, dilation, groups):
                        [x, w, b])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(transpose_cases(), st.sampled_from(["fast", "direct"]))
 def test_conv_transpose2d_matches_torch(case, path):
     torch = pytest.importorskip("torch")
@@ -432,7 +432,7 @@ def test_compiled_boundary_checks_its_arguments_too():
 def test_backend_switch_selects_the_compiled_path(monkeypatch):
     calls = []
     for name in ("forward_direct", "grad_input_direct", "grad_weight_direct",
-                 "forward_fast", "grad_input_fast", "grad_weight_fast"):
+                 "forward_fast", "grad_input_fast", "grad_weight_fast", "backward_fast"):
         original = getattr(kernels, name)
         monkeypatch.setattr(kernels, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
     rng = np.random.default_rng(13)
@@ -444,7 +444,9 @@ def test_backend_switch_selects_the_compiled_path(monkeypatch):
         with tg.use_backend(path):
             h = conv2d(tx, tw, stride=2, padding=1)
         h.backward(np.ones(h.shape))        # outside the block: backward keeps forward's path
-        assert sorted(calls) == sorted(f"{k}_{path}" for k in ("forward", "grad_input", "grad_weight"))
+        assert calls and all(name.endswith(f"_{path}") for name in calls)     # only this path ran
+        assert f"forward_{path}" in calls
+        assert {f"grad_input_{path}", f"grad_weight_{path}"} <= set(calls) or f"backward_{path}" in calls
         results[path] = (h.data, tx.grad, tw.grad)
     for direct, fast in zip(results["direct"], results["fast"]):
         np.testing.assert_allclose(direct, fast, rtol=1e-12, atol=1e-12)
