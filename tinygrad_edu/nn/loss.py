@@ -81,6 +81,27 @@ class NLLLoss(Function):
         return grad, None, None, None, None
 
 
+class CrossEntropy(Function):
+    """loss_n = −w[t_n] · log softmax(z_n)[t_n]   for logits z: (N, C, …), targets t: (N, …).
+
+    log_softmax then NLLLoss in one node. The backward is the famous
+        ∂loss_n/∂z_n = w[t_n] · (softmax(z_n) − one_hot(t_n))
+    obtained here as NLLLoss's backward followed by log_softmax's (g − softmax · Σ_c g).
+    """
+
+    @staticmethod
+    def forward(ctx, z, target, class_weight, ignore_index, reduction):
+        shifted = z - z.max(axis=1, keepdims=True)  # log-sum-exp trick: exact for ±1000
+        ctx.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return NLLLoss.forward(ctx, ctx.logp, target, class_weight, ignore_index, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad_logp = NLLLoss.backward(ctx, g)[0]
+        softmax = np.exp(ctx.logp)
+        return grad_logp - softmax * grad_logp.sum(axis=1, keepdims=True), None, None, None, None
+
+
 def _check_class_target(input: Tensor, target: np.ndarray, ignore_index: int, name: str):
     if input.ndim not in (1,) and target.shape != (input.shape[0],) + input.shape[2:]:
         raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape "
@@ -122,15 +143,20 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of logits `input` (N, C, …) or (C,) against class indices (N, …) or
     class probabilities (same shape as input), as torch.nn.functional.cross_entropy:
-    log_softmax over axis 1 followed by nll_loss. With label_smoothing ε the target is
-    (1 − ε)·one_hot + ε/C."""
+    log_softmax over axis 1 followed by nll_loss (fused into one node for class indices).
+    With label_smoothing ε the target is (1 − ε)·one_hot + ε/C."""
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
-    logp = input.log_softmax(class_dim)
     t = _target_array(target)
+    if t.dtype.kind in "iu" and input.ndim > 1 and label_smoothing == 0.0:  # the common case
+        _check_class_target(input, t, ignore_index, "cross_entropy")
+        w = _class_weight(weight, classes, input.dtype)
+        return CrossEntropy.apply(input, t.astype(np.int64, copy=False), w, ignore_index,
+                                  reduction)
+    logp = input.log_softmax(class_dim)
     wshape = (classes,) + (1,) * (input.ndim - class_dim - 1)  # broadcasts over axis 1
     if t.dtype.kind == "f":  # class probabilities
         if t.shape != input.shape:
