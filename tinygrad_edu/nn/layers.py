@@ -250,9 +250,9 @@ class Upsample(Module):
         return F.interpolate(x, size=self.size, scale_factor=self.scale_factor, mode=self.mode)
 
     def extra_repr(self) -> str:
-        what = f"size={self.size}" if self.size is not None else \
-            f"scale_factor={float(self.scale_factor) if not isinstance(self.scale_factor, tuple) else self.scale_factor}"
-        return f"{what}, mode={self.mode!r}"
+        if self.size is not None:
+            return f"size={self.size}, mode={self.mode!r}"
+        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
 
 
 class Flatten(Module):

@@ -243,8 +243,12 @@ class _RNNBase(Module):
                              f"expected input_size={self.input_size}")
         batch = x.shape[1]
         expected = (self.num_layers, batch, self.hidden_size)
+        if hx is None:
+            given = ()
+        else:
+            given = tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
         states = []
-        for state in (hx if isinstance(hx, (tuple, list)) else (hx,)) if hx is not None else ():
+        for state in given:
             if unbatched:
                 state = state.unsqueeze(1)
             if state.shape != expected:
