@@ -200,6 +200,8 @@ def test_bad_inputs_raise():
         lstm(Tensor.randn(5))
     with pytest.raises(ValueError, match="empty"):
         lstm(Tensor.zeros(0, 2, 3))
+    with pytest.raises(TypeError, match="dtype"):
+        lstm(Tensor(np.zeros((5, 2, 3))))  # float64 input, float32 weights
     with pytest.raises(NotImplementedError):
         nn.LSTM(3, 4, bidirectional=True)
     with pytest.raises(ValueError, match="nonlinearity"):

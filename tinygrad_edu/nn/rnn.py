@@ -254,6 +254,9 @@ class _RNNBase(Module):
             if state.shape != expected:
                 raise ValueError(f"{self.mode}: initial state of shape {state.shape}, expected "
                                  f"{expected[:1] + expected[2:] if unbatched else expected}")
+            if state.dtype != x.dtype:
+                raise TypeError(f"{self.mode}: initial state dtype {state.dtype} differs from "
+                                f"the input's {x.dtype}")
             states.append(state)
         return x, states, unbatched
 
@@ -292,6 +295,9 @@ class LSTM(_RNNBase):
         x, states, unbatched = self._prepare(x, hx)
         if hx is not None and len(states) != 2:
             raise ValueError("LSTM: hx must be a tuple (h0, c0)")
+        if x.dtype != self.weight_ih_l0.dtype:
+            raise TypeError(f"LSTM: input dtype {x.dtype} differs from the weights' "
+                            f"{self.weight_ih_l0.dtype}; convert one (x.float() or lstm.double())")
         zeros = np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
         h_n, c_n = [], []
         for layer in range(self.num_layers):
