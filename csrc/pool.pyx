@@ -48,6 +48,9 @@ cdef extern from "pool_impl.h" nogil:
 
 
 
+# ---------------------------------------------------------------------------------------------
+# How many threads a loop uses
+# ---------------------------------------------------------------------------------------------
 def _default_threads():
     """OMP_NUM_THREADS if set, else the CPUs this process may run on."""
     try:
@@ -61,14 +64,41 @@ def _default_threads():
 
 
 cdef int MAX_THREADS = _default_threads()
+cdef int THREADS = MAX_THREADS  # what the next loop may use (set by choose_threads)
 # Planes are handed out in chunks of this many as threads become free ("dynamic"), so a thread
 # that the OS pauses does not hold back a fixed half of the work.
 cdef Py_ssize_t CHUNK = 8
 
 
+_forced_threads = None
+
+
+def force_threads(n=None):
+    """Make the fast path use n threads for big jobs (None: back to choose_threads' choice)."""
+    global _forced_threads
+    _forced_threads = None if n is None else max(1, int(n))
+
+
+def choose_threads():
+    """Use every CPU, unless other processes keep them busy (1-minute load average above the
+    CPU count): then our threads would mostly wait for each other at the end of each loop
+    (OpenMP threads spin while they wait, taking the CPU their partner needs), and one thread
+    is several times faster. Called before each fast-path loop; returns the choice."""
+    global THREADS
+    if _forced_threads is not None:
+        THREADS = _forced_threads
+        return THREADS
+    try:
+        busy = os.getloadavg()[0] > MAX_THREADS + 0.5
+    except (AttributeError, OSError):  # no load average on this system
+        busy = False
+    THREADS = 1 if busy else MAX_THREADS
+    return THREADS
+
+
 cdef inline int threads_for(Py_ssize_t planes, Py_ssize_t plane_size) noexcept nogil:
-    """One thread for small jobs (starting threads costs more than it saves), else all."""
-    return 1 if planes * plane_size < 65536 else MAX_THREADS
+    """One thread for small jobs (starting threads costs more than it saves), else THREADS."""
+    return 1 if planes * plane_size < 65536 else THREADS
 
 
 # =============================================================================================
@@ -449,11 +479,23 @@ cdef void direct_upsample_backward(const floating[:, :, :, ::1] g, floating[:, :
                     grad[n, c, src_h[i], src_w[j]] += g[n, c, i, j]
 
 
+cdef bint doubles_columns(const index_t[::1] src_w, Py_ssize_t W) noexcept nogil:
+    """True when src_w = 0 0 1 1 2 2 … (scale factor 2 along the row): the common case."""
+    cdef Py_ssize_t j
+    if src_w.shape[0] != 2 * W:
+        return False
+    for j in range(src_w.shape[0]):
+        if src_w[j] != j // 2:
+            return False
+    return True
+
+
 cdef inline void upsample_plane(const floating* x, floating* out, Py_ssize_t W,
-                                Py_ssize_t OH, Py_ssize_t OW,
-                                const index_t* src_h, const index_t* src_w) noexcept nogil:
-    """Row by row; an output row that repeats the previous source row is a copy of it."""
-    cdef Py_ssize_t i, j
+                                Py_ssize_t OH, Py_ssize_t OW, const index_t* src_h,
+                                const index_t* src_w, bint twice) noexcept nogil:
+    """Row by row; an output row that repeats the previous source row is a copy of it.
+    twice: src_w = 0 0 1 1 …, so each source pixel is written to two neighbours."""
+    cdef Py_ssize_t i, j, k
     cdef const floating* src
     cdef floating* row
     for i in range(OH):
@@ -462,46 +504,59 @@ cdef inline void upsample_plane(const floating* x, floating* out, Py_ssize_t W,
             memcpy(row, row - OW, OW * sizeof(floating))
             continue
         src = x + src_h[i] * W
-        for j in range(OW):
-            row[j] = src[src_w[j]]
+        if twice:
+            for k in range(W):
+                row[2 * k] = src[k]
+                row[2 * k + 1] = src[k]
+        else:
+            for j in range(OW):
+                row[j] = src[src_w[j]]
 
 
 cdef inline void upsample_plane_backward(const floating* g, floating* grad, Py_ssize_t H,
                                          Py_ssize_t W, Py_ssize_t OH, Py_ssize_t OW,
-                                         const index_t* src_h, const index_t* src_w) noexcept nogil:
-    """The direct scatter, one plane at a time (same order of additions, so same sums)."""
-    cdef Py_ssize_t i, j
+                                         const index_t* src_h, const index_t* src_w,
+                                         bint twice) noexcept nogil:
+    """The direct scatter, one plane at a time, in the same order of additions (same sums).
+    twice: src_w = 0 0 1 1 …, so pixel k of the source row collects g[2k] then g[2k + 1]."""
+    cdef Py_ssize_t i, j, k
     cdef const floating* grow
     cdef floating* dst
     memset(grad, 0, H * W * sizeof(floating))
     for i in range(OH):
         grow = g + i * OW
         dst = grad + src_h[i] * W
-        for j in range(OW):
-            dst[src_w[j]] = dst[src_w[j]] + grow[j]
+        if twice:
+            for k in range(W):
+                dst[k] = (dst[k] + grow[2 * k]) + grow[2 * k + 1]
+        else:
+            for j in range(OW):
+                dst[src_w[j]] = dst[src_w[j]] + grow[j]
 
 
 cdef void fast_upsample_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                                 const index_t[::1] src_h, const index_t[::1] src_w) noexcept nogil:
     cdef Py_ssize_t H = x.shape[2], W = x.shape[3], OH = out.shape[2], OW = out.shape[3]
     cdef Py_ssize_t planes = x.shape[0] * x.shape[1], p
+    cdef bint twice = doubles_columns(src_w, W)
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* outs = &out[0, 0, 0, 0]
     for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
                     num_threads=threads_for(planes, H * W + OH * OW)):
-        upsample_plane(xs + p * H * W, outs + p * OH * OW, W, OH, OW, &src_h[0], &src_w[0])
+        upsample_plane(xs + p * H * W, outs + p * OH * OW, W, OH, OW, &src_h[0], &src_w[0], twice)
 
 
 cdef void fast_upsample_backward(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] grad,
                                  const index_t[::1] src_h, const index_t[::1] src_w) noexcept nogil:
     cdef Py_ssize_t H = grad.shape[2], W = grad.shape[3], OH = g.shape[2], OW = g.shape[3]
     cdef Py_ssize_t planes = grad.shape[0] * grad.shape[1], p
+    cdef bint twice = doubles_columns(src_w, W)
     cdef const floating* gs = &g[0, 0, 0, 0]
     cdef floating* grads = &grad[0, 0, 0, 0]
     for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
                     num_threads=threads_for(planes, H * W + OH * OW)):
         upsample_plane_backward(gs + p * OH * OW, grads + p * H * W, H, W, OH, OW,
-                                &src_h[0], &src_w[0])
+                                &src_h[0], &src_w[0], twice)
 
 
 # =============================================================================================
@@ -512,6 +567,8 @@ def _run_max_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                      index_t[:, :, :, ::1] idx, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                      Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
                      bint fast):
+    if fast:
+        choose_threads()
     with nogil:
         if fast:
             fast_max_pool_forward(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw)
@@ -521,6 +578,8 @@ def _run_max_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
 
 def _run_max_backward(const floating[:, :, ::1] g, const index_t[:, :, ::1] idx,
                       floating[:, :, ::1] grad, bint fast):
+    if fast:
+        choose_threads()
     with nogil:
         if fast:
             fast_max_pool_backward(g, idx, grad)
@@ -531,6 +590,8 @@ def _run_max_backward(const floating[:, :, ::1] g, const index_t[:, :, ::1] idx,
 def _run_avg_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                      Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
                      Py_ssize_t pw, bint count_include_pad, Py_ssize_t divisor, bint fast):
+    if fast:
+        choose_threads()
     with nogil:
         if fast:
             fast_avg_pool_forward(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
@@ -541,6 +602,8 @@ def _run_avg_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
 def _run_avg_backward(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] grad,
                       Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
                       Py_ssize_t pw, bint count_include_pad, Py_ssize_t divisor, bint fast):
+    if fast:
+        choose_threads()
     with nogil:
         if fast:
             fast_avg_pool_backward(g, grad, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
@@ -550,6 +613,8 @@ def _run_avg_backward(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] gra
 
 def _run_upsample_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                           const index_t[::1] src_h, const index_t[::1] src_w, bint fast):
+    if fast:
+        choose_threads()
     with nogil:
         if fast:
             fast_upsample_forward(x, out, src_h, src_w)
@@ -559,6 +624,8 @@ def _run_upsample_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1]
 
 def _run_upsample_backward(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] grad,
                            const index_t[::1] src_h, const index_t[::1] src_w, bint fast):
+    if fast:
+        choose_threads()
     with nogil:
         if fast:
             fast_upsample_backward(g, grad, src_h, src_w)

@@ -137,6 +137,27 @@ def test_2x2_stride2_specialised_loops_agree(H, W, dtype):
     np.testing.assert_array_equal(avg_grads[1], ref.avg_pool2d_backward(g, (H, W), (2, 2), (2, 2), (0, 0)))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fast_path_with_threads_matches_direct(threads):
+    """Big enough (≥ 65536 elements) for the fast path to split the planes across threads."""
+    x = make_input((4, 16, 34, 33), np.float32, "ties", threads)
+    src_h, src_w = _nearest_sources(34, 68, None, False), _nearest_sources(33, 50, None, False)
+    C.force_threads(threads)
+    try:
+        results = []
+        for fast in (False, True):
+            out, idx = C.max_pool2d_forward(x, (3, 2), (2, 2), (1, 1), (1, 1), (17, 17), fast=fast)
+            up = C.upsample_nearest2d_forward(x, src_h, src_w, fast=fast)
+            avg = C.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (17, 16), fast=fast)
+            results.append([out, idx, C.max_pool2d_backward(out, idx, (34, 33), fast=fast), up,
+                            C.upsample_nearest2d_backward(up, src_h, src_w, (34, 33), fast=fast), avg,
+                            C.avg_pool2d_backward(avg, (34, 33), (2, 2), (2, 2), (0, 0), fast=fast)])
+    finally:
+        C.force_threads(None)
+    for direct, fast in zip(*results):
+        np.testing.assert_array_equal(direct, fast)
+
+
 def test_ties_first_maximum_wins():
     x = np.array([[[[1.0, 1.0], [1.0, 1.0]]]])
     for fast in (False, True):
