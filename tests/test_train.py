@@ -95,3 +95,14 @@ def test_lenet5_learns_digits_quickly():
     history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=5e-3),
                   train, test, epochs=2, progress=False)
     assert history["val_acc"][-1] > 0.5  # chance is 0.1
+
+
+def test_progress_bar_runs_when_asked(capsys):
+    pytest.importorskip("tqdm")
+    x, y = make_spirals(40, classes=2, seed=0)
+    loader = DataLoader(TensorDataset(x, y), batch_size=10)
+    model = nn.MLP([2, 4, 2])
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), loader,
+                  epochs=2, progress=True, verbose=False)
+    assert len(history["train_loss"]) == 2
+    assert "epoch 2/2" in capsys.readouterr().err  # tqdm draws on stderr
