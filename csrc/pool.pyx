@@ -18,9 +18,11 @@ iw = j·sw − pw + k·dw (k < kw); positions outside the input are padding.
 
 Two paths give the same numbers (the same operations in the same order):
 - direct_*: loops that read like the formulas above, window by window, one thread;
-- fast_*:   one (n, c) plane per task across both cores (prange), window bounds clipped once
-            instead of tested per element, a specialised loop for the common 2×2 / stride-2
-            window, backward zeroing one plane at a time while it is in cache.
+- fast_*:   one (n, c) plane per task across the cores (prange; serial in a build without
+            OpenMP), window bounds clipped once instead of tested per element, special loops
+            for the common cases (2×2 / stride-2 windows: max in pool_impl.c, vectorised; ×2
+            upsampling), backward zeroing one plane at a time while it is in cache instead of
+            the whole gradient up front.
 
 The Python wrappers check every array (dtype, contiguity, shapes, index ranges) before a loop
 runs: no argument can make a loop read or write outside its arrays.

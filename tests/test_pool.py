@@ -349,6 +349,14 @@ def test_defaults_shapes_and_dtypes():
     assert max_pool2d(tg.Tensor(x.data[0]), 2).shape == (3, 4, 4)  # (C, H, W) input
 
 
+def test_empty_batch():
+    x = tg.Tensor(np.zeros((0, 3, 6, 6), np.float32), requires_grad=True)
+    for y in (max_pool2d(x, 2), avg_pool2d(x, 3, 1, 1), interpolate(x, scale_factor=2)):
+        assert y.shape[:2] == (0, 3)
+        y.sum().backward()
+        assert x.grad.shape == (0, 3, 6, 6)
+
+
 def test_non_contiguous_and_float16_inputs():
     base = tg.Tensor(make_input((2, 3, 6, 8), np.float32, "normal", 9), requires_grad=True)
     view = base.permute(0, 1, 3, 2)  # its data is a transposed, non-contiguous numpy view
