@@ -211,27 +211,28 @@ def _check_tensors(fn: str, input, weight, bias) -> None:
                             f"{t.shape} has dtype {t.dtype}; convert one of them (.to(dtype))")
 
 
-def _check_groups(fn: str, groups) -> int:
+def _check_groups(fn: str, shapes: str, groups) -> int:
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool):
-        raise TypeError(f"{fn}: groups must be an int, got {groups!r}")
+        raise TypeError(f"{fn}: groups must be an int, got {groups!r} ({shapes})")
     if groups <= 0:
-        raise ValueError(f"{fn}: groups must be positive, got {groups}")
+        raise ValueError(f"{fn}: groups must be positive, got {groups} ({shapes})")
     return int(groups)
 
 
-def _check_positive(fn: str, stride, dilation, padding) -> None:
+def _check_positive(fn: str, shapes: str, stride, dilation, padding) -> None:
     if min(stride) <= 0:
-        raise ValueError(f"{fn}: stride must be positive, got {stride}")
+        raise ValueError(f"{fn}: stride must be positive, got {stride} ({shapes})")
     if min(dilation) <= 0:
-        raise ValueError(f"{fn}: dilation must be positive, got {dilation}")
+        raise ValueError(f"{fn}: dilation must be positive, got {dilation} ({shapes})")
     if min(padding) < 0:
-        raise ValueError(f"{fn}: padding must not be negative, got {padding}")
+        raise ValueError(f"{fn}: padding must not be negative, got {padding} ({shapes})")
 
 
 def _conv_geometry(fn, x_shape, w_shape, has_bias_shape, stride, padding, dilation, groups):
     """Check a convolution's arguments (spatial dims = len(x_shape) − 2) and size its output."""
     dims = len(x_shape) - 2
-    groups = _check_groups(fn, groups)
+    shapes = f"input {x_shape}, weight {w_shape}"
+    groups = _check_groups(fn, shapes, groups)
     stride = _tuple(stride, dims, "stride", fn)
     dilation = _tuple(dilation, dims, "dilation", fn)
     kernel = tuple(w_shape[2:])
@@ -241,15 +242,16 @@ def _conv_geometry(fn, x_shape, w_shape, has_bias_shape, stride, padding, dilati
         elif padding == "same":
             if any(s != 1 for s in stride):
                 raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions "
-                                 f"(stride {stride})")
+                                 f"(stride {stride}; {shapes})")
             total_pad = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
             pad_before = tuple(t // 2 for t in total_pad)   # the odd one goes after, as PyTorch
         else:
-            raise ValueError(f"{fn}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
+            raise ValueError(f"{fn}: padding must be 'same', 'valid', an int or a tuple, got "
+                             f"{padding!r} ({shapes})")
     else:
         pad_before = _tuple(padding, dims, "padding", fn)
         total_pad = tuple(2 * p for p in pad_before)
-    _check_positive(fn, stride, dilation, pad_before)
+    _check_positive(fn, shapes, stride, dilation, pad_before)
     out_channels, in_per_group = w_shape[0], w_shape[1]
     if x_shape[1] != in_per_group * groups:
         raise ValueError(f"{fn}: input of shape {x_shape} has {x_shape[1]} channels, but weight of "
@@ -339,18 +341,19 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     fn = "conv_transpose2d"
     _check_tensors(fn, input, weight, bias)
     x, unbatched = _batched(fn, input, weight, 2, "(C_in, C_out/groups, KH, KW)")
-    groups = _check_groups(fn, groups)
+    shapes = f"input {x.shape}, weight {weight.shape}"
+    groups = _check_groups(fn, shapes, groups)
     stride = _tuple(stride, 2, "stride", fn)
     dilation = _tuple(dilation, 2, "dilation", fn)
     if isinstance(padding, str):
-        raise ValueError(f"{fn}: padding must be an int or a tuple, got {padding!r}")
+        raise ValueError(f"{fn}: padding must be an int or a tuple, got {padding!r} ({shapes})")
     padding = _tuple(padding, 2, "padding", fn)
     output_padding = _tuple(output_padding, 2, "output_padding", fn)
-    _check_positive(fn, stride, dilation, padding)
+    _check_positive(fn, shapes, stride, dilation, padding)
     for op, s, d in zip(output_padding, stride, dilation):
         if op < 0 or op >= max(s, d):
             raise ValueError(f"{fn}: output_padding {output_padding} must be ≥ 0 and smaller than "
-                             f"either stride {stride} or dilation {dilation}")
+                             f"either stride {stride} or dilation {dilation} ({shapes})")
     in_channels, out_per_group = weight.shape[0], weight.shape[1]
     if x.shape[1] != in_channels:
         raise ValueError(f"{fn}: input of shape {x.shape} has {x.shape[1]} channels, but weight of "
