@@ -63,3 +63,47 @@ def test_03_mlp_digits(tmp_path):
     assert r["test_accuracy"] > 0.6                  # ten classes: chance is 0.1
     assert min(r["small_subset_test_accuracy"].values()) > 0.3
     assert "03_overfitting_cures.png" in r["pngs"]
+
+
+def test_04_cnn_lenet(tmp_path):
+    r = run_quick("04_cnn_lenet", tmp_path)
+    assert r["parameters"] == 61706
+    assert r["final_loss"] < 0.7 * r["initial_loss"]
+    assert r["test_accuracy"] > 0.5
+    assert r["mean_activation_gain"] > 0              # gradient ascent raised the activation
+    assert {"04_confusion_matrix.png", "04_filters_and_feature_maps.png",
+            "04_filter_maximising_inputs.png"} <= set(r["pngs"])
+
+
+def test_05_autoencoder(tmp_path):
+    r = run_quick("05_autoencoder", tmp_path)
+    assert r["final_train_mse"] < 0.6 * r["initial_train_mse"]
+    assert r["test_mse"] < r["mean_image_mse"]        # better than drawing the average digit
+    assert r["denoised_mse"] < 0.7 * r["noisy_mse"]   # the denoiser removes noise
+    assert {"05_reconstructions.png", "05_denoising.png"} <= set(r["pngs"])
+
+
+def test_06_lstm(tmp_path):
+    r = run_quick("06_lstm", tmp_path)
+    assert r["digit_final_loss"] < 0.8 * r["digit_initial_loss"]
+    assert r["lstm_digit_test_accuracy"] > 0.3
+    assert r["adding_lstm_val_mse"] < r["adding_lstm_initial_mse"]
+    assert r["adding_rnn_val_mse"] < r["adding_rnn_initial_mse"]
+    assert "06_lstm_curves.png" in r["pngs"]
+
+
+def test_07_transfer_learning(tmp_path):
+    r = run_quick("07_transfer_learning", tmp_path)
+    assert r["pretrain_accuracy_0_4"] > 0.6           # five classes: chance is 0.2
+    assert max(r["transfer_accuracy"].values()) > 0.5
+    assert "07_transfer_vs_scratch.png" in r["pngs"]
+
+
+def test_08_adversarial_examples(tmp_path):
+    r = run_quick("08_adversarial_examples", tmp_path)
+    clean, attacked = r["clean_accuracy"], r["fgsm_accuracy"]
+    assert clean > 0.5
+    assert attacked[0] == clean                        # ε = 0 changes nothing
+    assert attacked[-1] < clean - 0.3                  # the attack works …
+    assert r["random_noise_accuracy"][-1] > attacked[-1] + 0.2   # … and is not just noise
+    assert {"08_accuracy_vs_epsilon.png", "08_fooled_examples.png"} <= set(r["pngs"])
