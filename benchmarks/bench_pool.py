@@ -107,8 +107,8 @@ def run(quick: bool = False) -> None:
                 "ratio = our time / theirs, lower is better)",
                 ["case", "fast", "direct", "torch", "numpy", "fast/torch", "fast/numpy", "direct/fast"],
                 rows)
-    print(f"fast path threads: {pool_kernels.choose_threads()} (one when the 1-minute load average "
-          f"{os.getloadavg()[0]:.1f} exceeds the CPU count)")
+    print(f"fast path threads: {pool_kernels.choose_threads()} (one when the 1-minute load average, "
+          f"now {os.getloadavg()[0]:.1f}, reaches the CPU count)")
 
 
 if __name__ == "__main__":
