@@ -11,8 +11,8 @@ from tinygrad_edu.ops.pool import (_nearest_sources, avg_pool2d, interpolate, ma
                                    pool_output_size, upsample_nearest2d)
 from tinygrad_edu.reference import pool as ref
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def _window_args(case):
 # ---------------------------------------------------------------------------------------------
 # direct == fast == reference (bit for bit)
 # ---------------------------------------------------------------------------------------------
-@FAST
+@MANY
 @given(pool_cases(), dtypes, kinds, seeds)
 def test_max_pool_direct_fast_reference_agree(case, dtype, kind, seed):
     x = make_input(case["shape"], dtype, kind, seed)
@@ -86,7 +86,7 @@ def test_max_pool_direct_fast_reference_agree(case, dtype, kind, seed):
         assert grad.dtype == dtype
 
 
-@FAST
+@MANY
 @given(pool_cases(dilation=False), dtypes, seeds, st.booleans(),
        st.one_of(st.none(), st.integers(1, 5)))
 def test_avg_pool_direct_fast_reference_agree(case, dtype, seed, count_include_pad, divisor):
@@ -103,7 +103,7 @@ def test_avg_pool_direct_fast_reference_agree(case, dtype, seed, count_include_p
         np.testing.assert_array_equal(grad, grad_r)
 
 
-@FAST
+@MANY
 @given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7),
        st.integers(1, 15), st.integers(1, 15), dtypes, seeds)
 def test_upsample_direct_fast_reference_agree(N, C_, H, W, OH, OW, dtype, seed):
@@ -182,7 +182,7 @@ def test_public_functions_use_the_selected_backend_and_agree():
 # ---------------------------------------------------------------------------------------------
 # gradcheck (float64)
 # ---------------------------------------------------------------------------------------------
-@SLOW
+@FEW
 @given(pool_cases(max_size=6), seeds)
 def test_gradcheck_max_pool2d(case, seed):
     assume(every_window_sees_input(case))
@@ -191,7 +191,7 @@ def test_gradcheck_max_pool2d(case, seed):
                                              case["dilation"], case["ceil_mode"]), [x])
 
 
-@SLOW
+@FEW
 @given(pool_cases(dilation=False, max_size=6), seeds, st.booleans(),
        st.one_of(st.none(), st.integers(1, 5)))
 def test_gradcheck_avg_pool2d(case, seed, count_include_pad, divisor):
@@ -200,7 +200,7 @@ def test_gradcheck_avg_pool2d(case, seed, count_include_pad, divisor):
                                              case["ceil_mode"], count_include_pad, divisor), [x])
 
 
-@SLOW
+@FEW
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 9), st.integers(1, 9), seeds)
 def test_gradcheck_interpolate_size(H, W, OH, OW, seed):
     x = tg.Tensor(make_input((1, 2, H, W), np.float64, "normal", seed), requires_grad=True)
@@ -229,7 +229,7 @@ def _torch_pair(x, torch):
     return ours, theirs
 
 
-@FAST
+@MANY
 @given(pool_cases(), dtypes, kinds, seeds)
 def test_max_pool2d_matches_torch(case, dtype, kind, seed):
     torch = pytest.importorskip("torch")
@@ -247,7 +247,7 @@ def test_max_pool2d_matches_torch(case, dtype, kind, seed):
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
 
 
-@FAST
+@MANY
 @given(pool_cases(dilation=False), dtypes, seeds, st.booleans(),
        st.one_of(st.none(), st.integers(1, 5)))
 def test_avg_pool2d_matches_torch(case, dtype, seed, count_include_pad, divisor):
@@ -266,7 +266,7 @@ def test_avg_pool2d_matches_torch(case, dtype, seed, count_include_pad, divisor)
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=tol, atol=tol)
 
 
-@FAST
+@MANY
 @given(st.integers(1, 2), st.integers(1, 2), st.integers(1, 9), st.integers(1, 9),
        st.one_of(st.tuples(st.integers(1, 20), st.integers(1, 20)).map(lambda s: ("size", s)),
                  st.sampled_from([2, 3, 0.5, 1.5, 2.5, (2, 3), (1.7, 0.8), 4, 7, 1 / 3])
