@@ -6,7 +6,14 @@
     loss.backward()          # x.grad == 2x
 """
 
-import numpy as _np
+import os as _os
+
+# OpenMP threads that wait for work should sleep, not spin: on a 2-core laptop spinning threads
+# fight BLAS and other processes for the cores. Read once, when the OpenMP runtime loads (with
+# the first compiled module below), so it must be set first; a user's own setting wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as _np  # noqa: E402
 
 from ._state import manual_seed
 from .backend import get_backend, set_backend, use_backend
