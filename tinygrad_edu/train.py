@@ -6,13 +6,14 @@ improved for `early_stopping` epochs, putting the best weights back.
 
 >>> import numpy as np
 >>> import tinygrad_edu as tg, tinygrad_edu.nn as nn
+>>> from tinygrad_edu import optim
 >>> from tinygrad_edu.data import DataLoader, TensorDataset
 >>> from tinygrad_edu.datasets import make_spirals
 >>> _ = tg.manual_seed(0)
 >>> x, y = make_spirals(300, classes=2, seed=0)
 >>> loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, seed=0)
 >>> model = nn.MLP([2, 32, 2])
->>> history = fit(model, nn.CrossEntropyLoss(), tg.optim.Adam(model.parameters(), lr=0.05),
+>>> history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05),
 ...               loader, loader, epochs=3, progress=False)
 >>> sorted(history), len(history["val_loss"])
 (['epoch_time', 'lr', 'train_acc', 'train_loss', 'val_acc', 'val_loss'], 3)
