@@ -10,8 +10,8 @@ from . import functional, init
 from .layers import (ELU, AvgPool2d, BasicBlock, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d,
                      ConvTranspose2d, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear,
                      LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh, Upsample)
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, SmoothL1Loss)
-from .loss import NLLLossModule as NLLLoss
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
 from .models import MLP, LeNet5
 from .module import Module, ModuleList, Parameter, Sequential
 from .rnn import LSTM, RNN, LSTMCell, RNNCell

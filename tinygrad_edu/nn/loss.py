@@ -47,7 +47,7 @@ def _as_tensor(t, like: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # nll_loss and cross_entropy
 # ---------------------------------------------------------------------------------------------
-class NLLLoss(Function):
+class NLL(Function):
     """loss_n = −w[t_n] · logp[n, t_n]   (0 where t_n == ignore_index).
 
     logp: (N, C, …), target t: (N, …). mean: Σ loss / Σ_n w[t_n] over the kept targets.
@@ -84,20 +84,20 @@ class NLLLoss(Function):
 class CrossEntropy(Function):
     """loss_n = −w[t_n] · log softmax(z_n)[t_n]   for logits z: (N, C, …), targets t: (N, …).
 
-    log_softmax then NLLLoss in one node. The backward is the famous
+    log_softmax then NLL in one node. The backward is the famous
         ∂loss_n/∂z_n = w[t_n] · (softmax(z_n) − one_hot(t_n))
-    obtained here as NLLLoss's backward followed by log_softmax's (g − softmax · Σ_c g).
+    obtained here as NLL's backward followed by log_softmax's (g − softmax · Σ_c g).
     """
 
     @staticmethod
     def forward(ctx, z, target, class_weight, ignore_index, reduction):
         shifted = z - z.max(axis=1, keepdims=True)  # log-sum-exp trick: exact for ±1000
         ctx.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return NLLLoss.forward(ctx, ctx.logp, target, class_weight, ignore_index, reduction)
+        return NLL.forward(ctx, ctx.logp, target, class_weight, ignore_index, reduction)
 
     @staticmethod
     def backward(ctx, g):
-        grad_logp = NLLLoss.backward(ctx, g)[0]
+        grad_logp = NLL.backward(ctx, g)[0]
         softmax = np.exp(ctx.logp)
         return grad_logp - softmax * grad_logp.sum(axis=1, keepdims=True), None, None, None, None
 
@@ -136,7 +136,7 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
         return out.reshape(()) if reduction == "none" else out
     _check_class_target(input, t, ignore_index, "nll_loss")
     w = _class_weight(weight, input.shape[1], input.dtype)
-    return NLLLoss.apply(input, t.astype(np.int64, copy=False), w, ignore_index, reduction)
+    return NLL.apply(input, t.astype(np.int64, copy=False), w, ignore_index, reduction)
 
 
 def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
@@ -329,8 +329,8 @@ class CrossEntropyLoss(_Loss):
                              self.label_smoothing)
 
 
-class NLLLossModule(_Loss):
-    """Module form of nll_loss (exported as nn.NLLLoss)."""
+class NLLLoss(_Loss):
+    """Module form of nll_loss (log-probabilities and class indices)."""
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(reduction)
@@ -339,8 +339,6 @@ class NLLLossModule(_Loss):
     def forward(self, input, target):
         return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
-
-NLLLossModule.__name__ = NLLLossModule.__qualname__ = "NLLLoss"
 
 
 class MSELoss(_Loss):
