@@ -5,7 +5,8 @@ Every tutorial is a script and, through jupytext, a notebook. The helpers hide t
 differences between the two:
 
 - `parse_args()` reads `--quick`, `--out` and `--seed` with `parse_known_args`, because inside a
-  notebook `sys.argv` holds the kernel's own arguments.
+  notebook `sys.argv` holds the kernel's own arguments (there, TINYGRAD_EDU_QUICK=1 in the
+  environment selects quick mode).
 - `pyplot()` returns matplotlib's pyplot with the file-only "Agg" backend when run as a script
   (no window pops up, works on a server) and leaves the notebook's inline backend alone.
 - `save_figure()` writes a PNG into the output folder.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,7 +56,9 @@ def parse_args(description: str = "", argv: Sequence[str] | None = None,
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true",
-                        help="a few iterations only (for CI); the metrics are then much lower")
+                        default=os.environ.get("TINYGRAD_EDU_QUICK", "") not in ("", "0"),
+                        help="a few iterations only (for CI); the metrics are then much lower. "
+                             "In a notebook, set the environment variable TINYGRAD_EDU_QUICK=1")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for figures and metrics (default: tutorials/out/)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
