@@ -249,7 +249,8 @@ def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
 # OpenMP's idle threads spin for a while after a loop, and so do BLAS's after a product; two
 # pools of spinning threads on two cores slowed each other down several times over.
 # ---------------------------------------------------------------------------------------------
-_THREADS = os.cpu_count() or 1
+_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_SMALL = 1 << 15          # below this many values copied, starting threads costs more than it saves
 _pool = None
 
 
@@ -261,11 +262,12 @@ def _reset_pool():
 os.register_at_fork(after_in_child=_reset_pool)   # a forked child (DataLoader worker) has no threads
 
 
-def _over_batch(work, Py_ssize_t n_samples):
-    """work(n_start, n_end) over the batch, split into a few chunks run on all cores."""
+def _over_batch(work, Py_ssize_t n_samples, Py_ssize_t n_values):
+    """work(n_start, n_end) over the batch (n_values: how much it copies), split into a few
+    chunks run on all cores."""
     global _pool
     chunks = min(n_samples, 4 * _THREADS)        # a few chunks per core: a busy core takes fewer
-    if _THREADS == 1 or chunks <= 1:
+    if _THREADS == 1 or chunks <= 1 or n_values < _SMALL:
         work(0, n_samples)
         return
     if _pool is None:
@@ -283,14 +285,17 @@ cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssiz
     cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end, start
     with nogil:
-        for n in range(n_start, n_end):
-            for c in range(C):
-                for m in range(KH):
-                    for k in range(KW):
-                        r = (c * KH + m) * KW + k
-                        col0 = k * g.dil_w - g.pad_w
-                        j_start = _first_inside(col0, g.stride_w)
-                        j_end = _end_inside(col0, g.stride_w, W, OW)
+        # one row r of cols at a time, its columns in order: the rows of cols lie far apart
+        # (often a power-of-two distance, the worst case for caches), so jumping between them
+        # for every sample would cost several times more than the copying itself
+        for c in range(C):
+            for m in range(KH):
+                for k in range(KW):
+                    r = (c * KH + m) * KW + k
+                    col0 = k * g.dil_w - g.pad_w
+                    j_start = _first_inside(col0, g.stride_w)
+                    j_end = _end_inside(col0, g.stride_w, W, OW)
+                    for n in range(n_start, n_end):
                         for i in range(OH):
                             start = (n * OH + i) * OW             # column of output pixel (n, i, 0)
                             row = i * g.stride_h + m * g.dil_h - g.pad_h
@@ -313,14 +318,14 @@ cdef void _col2im(const floating[:, ::1] cols, floating[:, :, :, ::1] dx, Py_ssi
     cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t n, c, m, k, i, j, r, row, col0, j_start, j_end, start
     with nogil:
-        for n in range(n_start, n_end):                        # each sample owns its dx[n]
-            for c in range(C):
-                for m in range(KH):
-                    for k in range(KW):
-                        r = (c * KH + m) * KW + k
-                        col0 = k * g.dil_w - g.pad_w
-                        j_start = _first_inside(col0, g.stride_w)
-                        j_end = _end_inside(col0, g.stride_w, W, OW)
+        for c in range(C):                                     # row by row of cols, as im2col
+            for m in range(KH):
+                for k in range(KW):
+                    r = (c * KH + m) * KW + k
+                    col0 = k * g.dil_w - g.pad_w
+                    j_start = _first_inside(col0, g.stride_w)
+                    j_end = _end_inside(col0, g.stride_w, W, OW)
+                    for n in range(n_start, n_end):            # each chunk owns its dx[n]
                         for i in range(OH):
                             start = (n * OH + i) * OW
                             row = i * g.stride_h + m * g.dil_h - g.pad_h
@@ -362,9 +367,10 @@ def im2col(x, kernel_size, out_size, stride, padding, dilation):
         raise ValueError(f"im2col: input {x.shape}, kernel {kernel_size}, output {out_size}")
     cols = np.empty((x.shape[1] * KH * KW, x.shape[0] * OH * OW), dtype=x.dtype)
     if x.dtype == np.float32:
-        _over_batch(lambda n0, n1: _im2col[float](x, cols, KH, KW, OH, OW, g, n0, n1), x.shape[0])
+        work = lambda n0, n1: _im2col[float](x, cols, KH, KW, OH, OW, g, n0, n1)
     else:
-        _over_batch(lambda n0, n1: _im2col[double](x, cols, KH, KW, OH, OW, g, n0, n1), x.shape[0])
+        work = lambda n0, n1: _im2col[double](x, cols, KH, KW, OH, OW, g, n0, n1)
+    _over_batch(work, x.shape[0], cols.size)
     return cols
 
 
@@ -380,9 +386,10 @@ def col2im(cols, in_shape, kernel_size, out_size, stride, padding, dilation):
                          f"kernel {kernel_size}, output {out_size}")
     dx = np.zeros(in_shape, dtype=cols.dtype)
     if cols.dtype == np.float32:
-        _over_batch(lambda n0, n1: _col2im[float](cols, dx, KH, KW, OH, OW, g, n0, n1), N)
+        work = lambda n0, n1: _col2im[float](cols, dx, KH, KW, OH, OW, g, n0, n1)
     else:
-        _over_batch(lambda n0, n1: _col2im[double](cols, dx, KH, KW, OH, OW, g, n0, n1), N)
+        work = lambda n0, n1: _col2im[double](cols, dx, KH, KW, OH, OW, g, n0, n1)
+    _over_batch(work, N, cols.size)
     return dx
 
 
@@ -391,9 +398,10 @@ def _to_batch_first(product, bias, out_shape):
     N, O = out_shape[0], out_shape[1]
     out = np.empty((N, O, product.shape[1] // max(N, 1)), dtype=product.dtype)
     if product.dtype == np.float32:
-        _over_batch(lambda n0, n1: _batch_first[float](product, bias, out, n0, n1), N)
+        work = lambda n0, n1: _batch_first[float](product, bias, out, n0, n1)
     else:
-        _over_batch(lambda n0, n1: _batch_first[double](product, bias, out, n0, n1), N)
+        work = lambda n0, n1: _batch_first[double](product, bias, out, n0, n1)
+    _over_batch(work, N, out.size)
     return out.reshape(out_shape)
 
 
@@ -403,9 +411,10 @@ def _to_channels_first(a):
     src = a.reshape(N, O, -1)
     out = np.empty((O, N * src.shape[2]), dtype=a.dtype)
     if a.dtype == np.float32:
-        _over_batch(lambda n0, n1: _channels_first[float](src, out, n0, n1), N)
+        work = lambda n0, n1: _channels_first[float](src, out, n0, n1)
     else:
-        _over_batch(lambda n0, n1: _channels_first[double](src, out, n0, n1), N)
+        work = lambda n0, n1: _channels_first[double](src, out, n0, n1)
+    _over_batch(work, N, out.size)
     return out
 
 
