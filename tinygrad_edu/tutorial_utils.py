@@ -25,7 +25,6 @@ differences between the two:
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import sys
@@ -37,13 +36,13 @@ import numpy as np
 
 
 def _default_out_dir() -> Path:
-    """`out/` beside the tutorial script that called parse_args, else tutorials/out/ of the cwd."""
-    for frame in inspect.stack()[2:]:  # the first frames are this module's own functions
-        script = frame.frame.f_globals.get("__file__")
-        if script and Path(script).resolve() != Path(__file__).resolve():
-            return Path(script).resolve().parent / "out"
-    cwd = Path.cwd()  # in a notebook there is no __file__: the kernel runs in the notebook's folder
-    return cwd / "out" if cwd.name == "tutorials" else cwd / "tutorials" / "out"
+    """`out/` beside the running script (tutorials/out/), or, in a notebook, beside the notebook."""
+    script = sys.argv[0] if sys.argv else ""
+    if not in_notebook() and script.endswith(".py"):
+        return Path(script).resolve().parent / "out"
+    cwd = Path.cwd()  # a notebook's kernel runs in the notebook's folder
+    return cwd / "out" if cwd.name == "tutorials" or not (cwd / "tutorials").is_dir() \
+        else cwd / "tutorials" / "out"
 
 
 def parse_args(description: str = "", argv: Sequence[str] | None = None,
