@@ -14,9 +14,11 @@ differences between the two:
 - `report()` prints the last line, `RESULT {json}`, that tests/test_tutorials.py reads, and writes
   the same numbers to `<out>/<name>_metrics.json`.
 
->>> args = parse_args("demo", argv=["--quick", "--out", "/tmp/tg_demo_out", "--seed", "3"])
->>> args.quick, args.seed, args.out.name
-(True, 3, 'tg_demo_out')
+>>> import tempfile
+>>> folder = tempfile.mkdtemp()
+>>> args = parse_args("demo", argv=["--quick", "--out", folder, "--seed", "3"])
+>>> args.quick, args.seed, str(args.out) == folder
+(True, 3, True)
 >>> line = report("demo", args, {"accuracy": 0.975}, print_line=False)
 >>> line["accuracy"], line["quick"]
 (0.975, True)
