@@ -226,8 +226,10 @@ def run(quick: bool = False) -> None:
             out, _ = t_lstm(t_seq)
             out.sum().backward()
         torch_fns = {
-            "LeNet-5 train step (b=128)": _torch_train_step(torch, t_lenet, torch.tensor(images), t_labels),
-            "MLP 784-128-10 train step (b=128)": _torch_train_step(torch, t_mlp, torch.tensor(flat), t_labels),
+            "LeNet-5 train step (b=128)":
+                _torch_train_step(torch, t_lenet, torch.tensor(images), t_labels),
+            "MLP 784-128-10 train step (b=128)":
+                _torch_train_step(torch, t_mlp, torch.tensor(flat), t_labels),
             "LSTM fwd+bwd (T=32,b=32,64->128)": torch_lstm,
         }
     rows = []

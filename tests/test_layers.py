@@ -242,9 +242,11 @@ def test_conv_layers_match_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     cases = [
-        (nn.Conv2d(3, 4, 3, stride=2, padding=1), torch.nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 7, 6)),
+        (nn.Conv2d(3, 4, 3, stride=2, padding=1), torch.nn.Conv2d(3, 4, 3, stride=2, padding=1),
+         (2, 3, 7, 6)),
         (nn.Conv2d(4, 4, 3, padding="same", groups=2, bias=False, padding_mode="reflect"),
-         torch.nn.Conv2d(4, 4, 3, padding="same", groups=2, bias=False, padding_mode="reflect"), (1, 4, 5, 5)),
+         torch.nn.Conv2d(4, 4, 3, padding="same", groups=2, bias=False, padding_mode="reflect"),
+         (1, 4, 5, 5)),
         (nn.Conv1d(2, 3, 3, padding=1), torch.nn.Conv1d(2, 3, 3, padding=1), (2, 2, 8)),
         (nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1),
          torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1), (1, 3, 4, 4)),

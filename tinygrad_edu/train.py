@@ -44,8 +44,9 @@ def _accuracy_count(output, target) -> int | None:
 
 def _split_batch(batch):
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-        raise ValueError("fit expects batches of (inputs, targets); got "
-                         f"{type(batch).__name__} of length {len(batch) if hasattr(batch, '__len__') else '?'}")
+        length = len(batch) if hasattr(batch, "__len__") else "?"
+        raise ValueError(f"fit expects batches of (inputs, targets); got "
+                         f"{type(batch).__name__} of length {length}")
     return batch
 
 
