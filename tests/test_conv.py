@@ -78,6 +78,30 @@ def test_direct_fast_and_reference_kernels_agree(case):
         np.testing.assert_allclose(ours, dw_ref, **tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c, o, kernel, stride, padding, dilation, groups", [
+    (8, 6, (3, 3), 1, 1, 1, 1),            # 72 rows: the whole-batch product and its transpose
+    (16, 4, (2, 3), (2, 1), (1, 0), 1, 2),  # 48 rows per group: the per-sample products
+    (20, 6, (3, 2), 1, 2, (2, 1), 2),       # 60 rows per group
+    (14, 4, (3, 3), 2, 1, 1, 1),            # 126 rows
+])
+def test_fast_path_both_product_layouts_match_reference(dtype, c, o, kernel, stride, padding, dilation, groups):
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((3, c, 7, 6)).astype(dtype)
+    w = rng.standard_normal((o, c // groups) + kernel).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    tx, tw, tb = (tg.Tensor(a, requires_grad=True) for a in (x, w, b))
+    h = conv2d(tx, tw, tb, stride, padding, dilation, groups)
+    dh = rng.standard_normal(h.shape).astype(dtype)
+    h.backward(dh)
+    dx_ref, dw_ref, db_ref = ref.conv2d_backward(x, w, dh, stride, padding, dilation, groups)
+    tol = tolerance(dtype)
+    np.testing.assert_allclose(h.data, ref.conv2d_forward(x, w, b, stride, padding, dilation, groups), **tol)
+    np.testing.assert_allclose(tx.grad, dx_ref, **tol)
+    np.testing.assert_allclose(tw.grad, dw_ref, **tol)
+    np.testing.assert_allclose(tb.grad, db_ref, **tol)
+
+
 @settings(max_examples=25, deadline=None)
 @given(conv_cases(max_size=5), st.sampled_from(["fast", "direct"]))
 def test_autograd_conv2d_matches_reference_on_both_paths(case, path):
