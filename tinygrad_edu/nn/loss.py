@@ -47,6 +47,23 @@ def _as_tensor(t, like: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # nll_loss and cross_entropy
 # ---------------------------------------------------------------------------------------------
+def _pick(logp: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """logp[n, t[n, …], …] for every n, … (the class axis is axis 1)."""
+    if logp.ndim == 2:  # the common (N, C) case: plain fancy indexing is fastest
+        return logp[np.arange(len(t)), t]
+    return np.take_along_axis(logp, t[:, None], axis=1)[:, 0]
+
+
+def _place(shape: tuple, t: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Zeros of `shape` with values[n, …] written at class t[n, …]: the inverse of _pick."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if len(shape) == 2:
+        out[np.arange(len(t)), t] = values
+    else:
+        np.put_along_axis(out, t[:, None], values[:, None], axis=1)
+    return out
+
+
 class NLL(Function):
     """loss_n = −w[t_n] · logp[n, t_n]   (0 where t_n == ignore_index).
 
@@ -59,8 +76,7 @@ class NLL(Function):
         keep = target != ignore_index
         safe_target = np.where(keep, target, 0)  # any valid class; masked out by w below
         w = class_weight[safe_target] * keep  # (N, …): each target's weight, 0 if ignored
-        picked = np.take_along_axis(logp, safe_target[:, None], axis=1)[:, 0]
-        loss = -w * picked
+        loss = -w * _pick(logp, safe_target)
         ctx.save_for_backward(safe_target, w)
         ctx.shape, ctx.reduction = logp.shape, reduction
         if reduction == "none":
@@ -76,9 +92,7 @@ class NLL(Function):
         safe_target, w = ctx.saved_tensors
         if ctx.reduction == "mean":  # (every target ignored: no gradient, as PyTorch)
             g = g / ctx.total_weight if ctx.total_weight != 0 else np.zeros_like(g)
-        grad = np.zeros(ctx.shape, dtype=w.dtype)
-        np.put_along_axis(grad, safe_target[:, None], (-w * g)[:, None], axis=1)
-        return grad, None, None, None, None
+        return _place(ctx.shape, safe_target, -w * g), None, None, None, None
 
 
 class CrossEntropy(Function):
@@ -110,6 +124,8 @@ def _check_class_target(input: Tensor, target: np.ndarray, ignore_index: int, na
         raise TypeError(f"{name}: class-index targets must be integers, got dtype {target.dtype} "
                         "(for probabilities give a float target of the input's shape)")
     classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if target.size == 0 or (0 <= target.min() and target.max() < classes):
+        return  # the common case, checked without building the mask below
     valid = target[target != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= classes):
         raise IndexError(f"{name}: target values must be in [0, {classes - 1}] "
