@@ -251,7 +251,6 @@ def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
 # ---------------------------------------------------------------------------------------------
 _THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _SMALL = 1 << 15          # below this many values copied, starting threads costs more than it saves
-_FEW_ROWS = 64            # forward products with fewer rows (C·KH·KW per group) go sample by sample
 _pool = None
 
 
@@ -434,15 +433,6 @@ def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
         raise ValueError(f"bias of shape {bias.shape} does not match weight {w.shape}")
     rows_per_group = cols.shape[0] // G
     w_groups = w.reshape(G, O // G, rows_per_group)
-    if rows_per_group < _FEW_ROWS:
-        # A short product (few input channels, e.g. an RGB first layer) is limited by memory,
-        # not arithmetic: one product per sample, each written straight into its place in h,
-        # saves the transpose. cols seen as (N, G, rows, OH·OW) is a strided view, no copy.
-        per_sample = cols.reshape(G, rows_per_group, N, OH * OW).transpose(2, 0, 1, 3)
-        h = np.matmul(w_groups, per_sample)                            # (N, G, O/G, OH·OW)
-        h = h.reshape(N, O, OH, OW)
-        h += bias.reshape(1, O, 1, 1)
-        return h, cols
     # (G, O/G, rows) @ (G, rows, N·OH·OW) → (G, O/G, N·OH·OW), i.e. (O, N, OH·OW)
     h_channels_first = np.matmul(w_groups, cols.reshape(G, rows_per_group, N * OH * OW))
     return _to_batch_first(h_channels_first.reshape(O, N * OH * OW), bias, (N, O, OH, OW)), cols
