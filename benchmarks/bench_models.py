@@ -35,23 +35,30 @@ def _softmax_xent_grad(logits, labels):
 
 
 def _conv_forward(x, w, b):
-    """Valid convolution, stride 1, by im2col (a strided window view) and one tensordot."""
-    k = w.shape[-1]
-    cols = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))  # N,C,Ho,Wo,k,k
-    out = np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3]))  # N,Ho,Wo,O
-    return out.transpose(0, 3, 1, 2) + b[:, None, None], cols
+    """Valid convolution, stride 1, by im2col: a (N·Ho·Wo, C·k·k) matrix of windows, one GEMM."""
+    n, k = len(x), w.shape[-1]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))  # N,C,Ho,Wo,k,k
+    ho, wo = windows.shape[2:4]
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, -1)
+    out = cols @ w.reshape(len(w), -1).T + b  # (N·Ho·Wo, O)
+    return out.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2), cols
 
 
-def _conv_backward(g, cols, w, need_input):
+def _conv_backward(g, cols, w, x_shape):
+    """Gradients of _conv_forward; ∂x (when x_shape is given) by col2im: the window gradients
+    g·W added back at the k·k offsets they were read from."""
+    n, o, ho, wo = g.shape
     k = w.shape[-1]
-    grad_w = np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))  # O,C,k,k
-    grad_b = g.sum(axis=(0, 2, 3))
+    g2 = g.transpose(0, 2, 3, 1).reshape(-1, o)
+    grad_w = (g2.T @ cols).reshape(w.shape)
+    grad_b = g2.sum(axis=0)
     grad_x = None
-    if need_input:  # full correlation of g with the flipped kernel
-        padded = np.pad(g, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))
-        gcols = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(2, 3))
-        grad_x = np.tensordot(gcols, w[:, :, ::-1, ::-1], axes=([1, 4, 5], [0, 2, 3]))
-        grad_x = grad_x.transpose(0, 3, 1, 2)
+    if x_shape is not None:
+        dcols = (g2 @ w.reshape(o, -1)).reshape(n, ho, wo, x_shape[1], k, k)
+        grad_x = np.zeros(x_shape, dtype=g.dtype)
+        for m in range(k):
+            for j in range(k):
+                grad_x[:, :, m:m + ho, j:j + wo] += dcols[:, :, :, :, m, j].transpose(0, 3, 1, 2)
     return grad_x, grad_w, grad_b
 
 
@@ -92,9 +99,9 @@ class NumpyLeNet:
         grads[4], grads[5] = g.T @ f, g.sum(0)
         g = (g @ w3).reshape(p2.shape)
         g = _pool_backward(g, m2) * (c2 > 0)
-        g, grads[2], grads[3] = _conv_backward(g, cols2, w2, True)
+        g, grads[2], grads[3] = _conv_backward(g, cols2, w2, p1.shape)
         g = _pool_backward(g, m1) * (c1 > 0)
-        _, grads[0], grads[1] = _conv_backward(g, cols1, w1, False)
+        _, grads[0], grads[1] = _conv_backward(g, cols1, w1, None)
         for p, gp in zip(self.p, grads):
             p -= lr * gp
 
