@@ -45,17 +45,17 @@ def test_lstm_cell_module_gradcheck():
     assert gradcheck(lambda x, h, c, w: cell(x, (h, c)), [x, h, c, cell.weight_hh])
 
 
-def test_lstm_module_gradcheck_two_layers():
+def test_lstm_module_gradcheck_two_layers_bidirectional():
     tg.manual_seed(0)
-    lstm = nn.LSTM(2, 3, num_layers=2, batch_first=True).double()
+    lstm = nn.LSTM(2, 3, num_layers=2, batch_first=True, bidirectional=True).double()
     rng = np.random.default_rng(2)
     x = _t(rng, 2, 3, 2)
-    h0, c0 = _t(rng, 2, 2, 3), _t(rng, 2, 2, 3)
+    h0, c0 = _t(rng, 4, 2, 3), _t(rng, 4, 2, 3)
 
-    def fn(x, h0, c0, w):
+    def fn(x, h0, c0, w, w_rev):
         out, (h, c) = lstm(x, (h0, c0))
         return out, h, c
-    assert gradcheck(fn, [x, h0, c0, lstm.weight_ih_l1])
+    assert gradcheck(fn, [x, h0, c0, lstm.weight_ih_l1, lstm.weight_hh_l0_reverse])
 
 
 @settings(max_examples=6, deadline=None)
@@ -74,20 +74,25 @@ def _copy_to_torch(ours, theirs):
     theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
 
 
-@pytest.mark.parametrize("num_layers,batch_first,with_state,bias",
-                         [(1, False, False, True), (2, True, True, True), (3, False, True, False)])
-def test_lstm_matches_torch(num_layers, batch_first, with_state, bias):
+@pytest.mark.parametrize("num_layers,batch_first,with_state,bias,bidirectional",
+                         [(1, False, False, True, False), (2, True, True, True, False),
+                          (3, False, True, False, False), (2, True, True, True, True),
+                          (1, False, False, False, True)])
+def test_lstm_matches_torch(num_layers, batch_first, with_state, bias, bidirectional):
     torch = pytest.importorskip("torch")
     tg.manual_seed(3)
-    ours = nn.LSTM(4, 5, num_layers=num_layers, batch_first=batch_first, bias=bias).double()
-    theirs = torch.nn.LSTM(4, 5, num_layers=num_layers, batch_first=batch_first,
-                           bias=bias).double()
+    kwargs = dict(num_layers=num_layers, batch_first=batch_first, bias=bias,
+                  bidirectional=bidirectional)
+    ours = nn.LSTM(4, 5, **kwargs).double()
+    theirs = torch.nn.LSTM(4, 5, **kwargs).double()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     _copy_to_torch(ours, theirs)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 6, 4))
     batch = 3 if batch_first else 6
-    h0 = rng.standard_normal((num_layers, batch, 5))
-    c0 = rng.standard_normal((num_layers, batch, 5))
+    states = num_layers * (2 if bidirectional else 1)
+    h0 = rng.standard_normal((states, batch, 5))
+    c0 = rng.standard_normal((states, batch, 5))
     X, H, C = (Tensor(a, requires_grad=True) for a in (x, h0, c0))
     Xt, Ht, Ct = (torch.tensor(a, requires_grad=True) for a in (x, h0, c0))
     out, (h, c) = ours(X, (H, C)) if with_state else ours(X)
@@ -119,12 +124,14 @@ def test_lstm_float32_matches_torch():
     np.testing.assert_allclose(out.data, out_t.detach().numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_rnn_matches_torch(nonlinearity):
+@pytest.mark.parametrize("nonlinearity,bidirectional", [("tanh", False), ("relu", False),
+                                                        ("tanh", True)])
+def test_rnn_matches_torch(nonlinearity, bidirectional):
     torch = pytest.importorskip("torch")
-    ours = nn.RNN(3, 4, num_layers=2, nonlinearity=nonlinearity, batch_first=True).double()
-    theirs = torch.nn.RNN(3, 4, num_layers=2, nonlinearity=nonlinearity,
-                          batch_first=True).double()
+    kwargs = dict(num_layers=2, nonlinearity=nonlinearity, batch_first=True,
+                  bidirectional=bidirectional)
+    ours = nn.RNN(3, 4, **kwargs).double()
+    theirs = torch.nn.RNN(3, 4, **kwargs).double()
     _copy_to_torch(ours, theirs)
     x = np.random.default_rng(1).standard_normal((2, 5, 3))
     X, Xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -202,8 +209,6 @@ def test_bad_inputs_raise():
         lstm(Tensor.zeros(0, 2, 3))
     with pytest.raises(TypeError, match="dtype"):
         lstm(Tensor(np.zeros((5, 2, 3))))  # float64 input, float32 weights
-    with pytest.raises(NotImplementedError):
-        nn.LSTM(3, 4, bidirectional=True)
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
 

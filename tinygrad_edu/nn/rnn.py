@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor, stack
+from ..tensor import Tensor, cat, stack
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -199,9 +199,6 @@ class _RNNBase(Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
         super().__init__()
-        if bidirectional:
-            raise NotImplementedError(f"bidirectional {self.mode} is not implemented; "
-                                      "run a second one on the reversed sequence")
         if num_layers < 1 or hidden_size < 1:
             raise ValueError(f"num_layers ({num_layers}) and hidden_size ({hidden_size}) "
                              "must be positive")
@@ -209,23 +206,55 @@ class _RNNBase(Module):
             raise ValueError(f"dropout must be in [0, 1], got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
-        self.bidirectional = False
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
         rows = self.gates * hidden_size
         for layer in range(num_layers):
-            width = input_size if layer == 0 else hidden_size
-            setattr(self, f"weight_ih_l{layer}", Parameter(np.zeros((rows, width), np.float32)))
-            setattr(self, f"weight_hh_l{layer}", Parameter(np.zeros((rows, hidden_size), np.float32)))
-            if bias:
-                setattr(self, f"bias_ih_l{layer}", Parameter(np.zeros(rows, np.float32)))
-                setattr(self, f"bias_hh_l{layer}", Parameter(np.zeros(rows, np.float32)))
+            width = input_size if layer == 0 else hidden_size * self.num_directions
+            for suffix in self._suffixes():
+                name = f"l{layer}{suffix}"
+                setattr(self, f"weight_ih_{name}", Parameter(np.zeros((rows, width), np.float32)))
+                setattr(self, f"weight_hh_{name}", Parameter(np.zeros((rows, hidden_size), np.float32)))
+                if bias:
+                    setattr(self, f"bias_ih_{name}", Parameter(np.zeros(rows, np.float32)))
+                    setattr(self, f"bias_hh_{name}", Parameter(np.zeros(rows, np.float32)))
         self.reset_parameters()
+
+    def _suffixes(self) -> tuple:
+        """PyTorch's parameter name suffixes: '' forward in time, '_reverse' backward."""
+        return ("", "_reverse") if self.bidirectional else ("",)
 
     def reset_parameters(self) -> None:
         _uniform_parameters(self, self.hidden_size)
 
-    def _layer_params(self, layer: int):
-        get = lambda name: self._parameters.get(f"{name}_l{layer}")  # noqa: E731
+    def _layer_params(self, layer: int, suffix: str = ""):
+        get = lambda name: self._parameters.get(f"{name}_l{layer}{suffix}")  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def _run_layers(self, x: Tensor, states: list, run_direction):
+        """Run every layer (and direction) over the sequence x (T, B, features).
+
+        run_direction(x, params, initial_states or None) → (outputs (T, B, H), final states).
+        The reverse direction reads the sequence backwards and its outputs are flipped back,
+        so output[t] always holds both directions' state at time t (concatenated).
+        Returns the last layer's output and each kind of final state stacked over
+        layer·direction, as PyTorch's h_n / c_n.
+        """
+        finals = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for d, suffix in enumerate(self._suffixes()):
+                k = layer * self.num_directions + d
+                initial = [s[k] for s in states] or None
+                reverse = suffix == "_reverse"
+                out, last = run_direction(x[::-1] if reverse else x,
+                                          self._layer_params(layer, suffix), initial)
+                outputs.append(out[::-1] if reverse else out)
+                finals.append(last)
+            x = outputs[0] if len(outputs) == 1 else cat(outputs, dim=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, [stack([f[i] for f in finals]) for i in range(len(finals[0]))]
 
     def _prepare(self, x: Tensor, hx):
         """Returns (x as (T, B, I), initial states as (L, B, H) arrays/tensors, unbatched?)."""
@@ -242,7 +271,7 @@ class _RNNBase(Module):
             raise ValueError(f"{self.mode}: input has {x.shape[2]} features (shape {x.shape}), "
                              f"expected input_size={self.input_size}")
         batch = x.shape[1]
-        expected = (self.num_layers, batch, self.hidden_size)
+        expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if hx is None:
             given = ()
         else:
@@ -277,6 +306,8 @@ class _RNNBase(Module):
             s += ", batch_first=True"
         if self.dropout:
             s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
         return s
 
 
@@ -284,8 +315,9 @@ class LSTM(_RNNBase):
     """Multi-layer LSTM as torch.nn.LSTM: lstm(x, (h0, c0)) → output, (h_n, c_n).
 
     x: (T, B, input_size), or (B, T, input_size) with batch_first=True, or (T, input_size).
-    h0, c0: (num_layers, B, hidden_size), zeros when not given.
-    output: the last layer's h_t for every t; h_n, c_n: each layer's final states.
+    h0, c0: (num_layers·D, B, hidden_size), zeros when not given (D = 2 if bidirectional).
+    output: (T, B, D·hidden_size), the last layer's h_t for every t (both directions
+    concatenated); h_n, c_n: every layer's and direction's final states.
     """
 
     gates = 4
@@ -299,18 +331,15 @@ class LSTM(_RNNBase):
             raise TypeError(f"LSTM: input dtype {x.dtype} differs from the weights' "
                             f"{self.weight_ih_l0.dtype}; convert one (x.float() or lstm.double())")
         zeros = np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            h0 = states[0][layer] if states else zeros
-            c0 = states[1][layer] if states else zeros
-            y = LSTMSequence.apply(x, h0, c0, *self._layer_params(layer))
+
+        def run_direction(x, params, initial):
+            h0, c0 = initial if initial else (zeros, zeros)
+            y = LSTMSequence.apply(x, h0, c0, *params)
             steps = x.shape[0]
-            x = y[:steps]
-            h_n.append(y[steps - 1])
-            c_n.append(y[steps])
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        out, (h, c) = self._finish(x, [stack(h_n), stack(c_n)], unbatched)
+            return y[:steps], (y[steps - 1], y[steps])  # outputs, (h_T, c_T)
+
+        out, (h, c) = self._run_layers(x, states, run_direction)
+        out, (h, c) = self._finish(out, [h, c], unbatched)
         return out, (h, c)
 
 
@@ -332,11 +361,11 @@ class RNN(_RNNBase):
     def forward(self, x: Tensor, hx=None):
         x, states, unbatched = self._prepare(x, hx)
         act = F.tanh if self.nonlinearity == "tanh" else F.relu
-        h_n = []
-        for layer in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._layer_params(layer)
+
+        def run_direction(x, params, initial):
+            w_ih, w_hh, b_ih, b_hh = params
             x_part = F.linear(x, w_ih, b_ih)  # the input's share, all steps at once
-            h = states[0][layer] if states else None
+            h = initial[0] if initial else None
             outputs = []
             for step in range(x.shape[0]):
                 z = x_part[step] if h is None else x_part[step] + F.linear(h, w_hh, b_hh)
@@ -344,11 +373,10 @@ class RNN(_RNNBase):
                     z = z + b_hh  # h0 = 0: only the bias of the hidden path remains
                 h = act(z)
                 outputs.append(h)
-            x = stack(outputs)
-            h_n.append(h)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        out, (h,) = self._finish(x, [stack(h_n)], unbatched)
+            return stack(outputs), (h,)
+
+        out, (h,) = self._run_layers(x, states, run_direction)
+        out, (h,) = self._finish(out, [h], unbatched)
         return out, h
 
     def extra_repr(self) -> str:
