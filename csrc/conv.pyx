@@ -242,8 +242,9 @@ def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
 # fast path: im2col / col2im in C, the products through numpy's matmul (BLAS)
 #
 # The columns of the whole batch sit side by side, cols (C·KH·KW, N·OH·OW), so each product is
-# ONE large matrix product per group (BLAS runs those near peak on both cores; 64 small per-sample
-# products are slower). The price is two cheap transposes between (N, O, ·) and (O, N, ·).
+# ONE large matrix product per group: BLAS runs those near peak on both cores, while many small
+# per-sample products pay BLAS's thread start-up and hand-over every time (and on a busy machine
+# each hand-over can stall). The price is two cheap transposes between (N, O, ·) and (O, N, ·).
 #
 # The copies run without the GIL on slices of the batch, in parallel Python threads, not OpenMP:
 # OpenMP's idle threads spin for a while after a loop, and so do BLAS's after a product; two
