@@ -15,6 +15,10 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as _np  # noqa: E402
 
+from ._allocator import keep_freed_memory as _keep_freed_memory  # noqa: E402
+
+_keep_freed_memory()  # large arrays are reused between steps instead of page-faulted anew
+
 from ._state import manual_seed
 from .backend import get_backend, set_backend, use_backend
 from .draw import draw_graph, to_dot
