@@ -24,8 +24,7 @@ def run_quick(name: str, out: Path) -> dict:
     pytest.importorskip("sklearn")
     script = TUTORIALS / f"{name}.py"
     assert script.exists(), f"missing tutorial {script}"
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", TQDM_DISABLE="1",
-               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", TQDM_DISABLE="1")
     proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)],
                           capture_output=True, text=True, timeout=240, env=env,
                           cwd=TUTORIALS.parent)

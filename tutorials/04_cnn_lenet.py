@@ -36,13 +36,7 @@
 # digit, and the inputs that excite a chosen filter most.
 
 # %%
-import os
-
-# One thread per numerical library: on a 2-core laptop, BLAS threads and the compiled kernels'
-# OpenMP threads otherwise compete for the cores and training gets many times slower.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn

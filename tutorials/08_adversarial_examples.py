@@ -28,13 +28,7 @@
 # compare with random sign noise of the same size.
 
 # %%
-import os
-
-# One thread per numerical library: on a 2-core laptop, BLAS threads and the compiled kernels'
-# OpenMP threads otherwise compete for the cores and training gets many times slower.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
