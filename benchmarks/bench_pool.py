@@ -7,7 +7,6 @@ installed) and a numpy-only "reshape trick" version written below, all in the sa
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
@@ -107,8 +106,7 @@ def run(quick: bool = False) -> None:
                 "ratio = our time / theirs, lower is better)",
                 ["case", "fast", "direct", "torch", "numpy", "fast/torch", "fast/numpy", "direct/fast"],
                 rows)
-    print(f"fast path threads: {pool_kernels.choose_threads()} (one when the 1-minute load average, "
-          f"now {os.getloadavg()[0]:.1f}, reaches the CPU count)")
+    print(f"fast path threads: {pool_kernels.choose_threads()}")
 
 
 if __name__ == "__main__":

@@ -82,21 +82,11 @@ def force_threads(n=None):
 
 
 def choose_threads():
-    """Use every CPU, unless the machine is busy (1-minute load average, which counts this
-    process too, at least the CPU count): then our threads mostly wait for each other at the
-    end of each loop (an OpenMP thread spins while it waits, taking the CPU its partner
-    needs), and one thread is several times faster (measured: 2 threads 24 ms, 1 thread 7 ms
-    for max pooling's forward+backward with one other busy process on 2 cores).
-    Called before each fast-path loop; returns the choice."""
+    """Every CPU (or what force_threads set). Idle OpenMP threads sleep rather than spin
+    (tinygrad_edu sets OMP_WAIT_POLICY=PASSIVE), so two threads are no slower than one even
+    when another process keeps a core busy. Called before each fast-path loop."""
     global THREADS
-    if _forced_threads is not None:
-        THREADS = _forced_threads
-        return THREADS
-    try:
-        busy = os.getloadavg()[0] >= MAX_THREADS
-    except (AttributeError, OSError):  # no load average on this system
-        busy = False
-    THREADS = 1 if busy else MAX_THREADS
+    THREADS = MAX_THREADS if _forced_threads is None else _forced_threads
     return THREADS
 
 

@@ -41,7 +41,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .function import Function
-from .tensor import Tensor, _unbroadcast, run_backward
+from .tensor import Tensor, _unbroadcast, run_backward, topological_order
 
 __all__ = ["BackwardStep", "ParentGradient", "BackwardTrace", "explain", "trace_backward",
            "format_value", "graph_nodes", "tensor_names", "GradientRow", "gradient_table",
@@ -83,9 +83,13 @@ def formula(fn: Function | type) -> str:
 
 
 def local_rule(fn: Function | type) -> str:
-    """The op's local derivative rule: its `rule` attribute, else its docstring's first line."""
+    """The op's local derivative rule: its `rule` attribute, else the docstring's lines that
+    state a derivative (those with a ∂), else its first paragraph."""
     cls = fn if isinstance(fn, type) else type(fn)
-    return getattr(cls, "rule", None) or formula(cls) or "(no rule documented for this op)"
+    derivative_lines = [" ".join(line.split()) for line in (cls.__doc__ or "").splitlines()
+                        if "∂" in line]
+    return (getattr(cls, "rule", None) or ";  ".join(derivative_lines) or formula(cls)
+            or "(no rule documented for this op)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,22 +98,7 @@ def local_rule(fn: Function | type) -> str:
 def graph_nodes(root: Tensor) -> list:
     """All tensors the graph of `root` was built from (constants too), each after its inputs,
     inputs visited in argument order (so `a * b` numbers a before b)."""
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        parents = node._ctx.parents if node._ctx is not None else ()
-        for parent in reversed(parents):  # reversed: the stack pops the first argument first
-            if parent is not None and id(parent) not in seen:
-                stack.append((parent, False))
-    return order
+    return topological_order(root, constants=True)
 
 
 def tensor_names(root: Tensor, names: Mapping[str, Any] | None = None) -> dict:

@@ -665,11 +665,13 @@ function.Tensor = Tensor  # see function.py: apply() wraps results in this class
 # ---------------------------------------------------------------------------------------------
 # backward: the engine
 # ---------------------------------------------------------------------------------------------
-def topological_order(root: Tensor) -> list:
-    """Tensors of the graph below `root` that require grad, each after all it was made from.
+def topological_order(root: Tensor, constants: bool = False) -> list:
+    """Tensors of the graph below `root`, each after all it was made from: those that require
+    grad (what backward visits), or every tensor with `constants=True` (what explain shows).
 
     Iterative depth-first search (no recursion, so a 100,000-op chain is fine): a tensor is
-    appended only when everything it was computed from has been appended before it.
+    appended only when everything it was computed from has been appended before it. Inputs are
+    visited in argument order, so in `a * b` a comes before b.
     """
     order, visited = [], set()
     stack = [(root, False)]
@@ -684,8 +686,9 @@ def topological_order(root: Tensor) -> list:
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None:
-            for parent in ctx.parents:
-                if parent is not None and parent.requires_grad and id(parent) not in visited:
+            for parent in reversed(ctx.parents):  # reversed: the stack pops the first one first
+                if parent is not None and (constants or parent.requires_grad) \
+                        and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _state
 from ..function import Function
 from ..ops import activation as A
 from ..ops import movement as MV
@@ -28,35 +27,8 @@ from ..tensor import Tensor
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                    cross_entropy, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 
-try:  # the compiled kernels; imported lazily below if they are not built yet
-    from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
-except ImportError:  # pragma: no cover - only while ops/conv.py does not exist
-    def conv1d(*args, **kwargs):
-        from ..ops.conv import conv1d as fn
-        return fn(*args, **kwargs)
-
-    def conv2d(*args, **kwargs):
-        from ..ops.conv import conv2d as fn
-        return fn(*args, **kwargs)
-
-    def conv_transpose2d(*args, **kwargs):
-        from ..ops.conv import conv_transpose2d as fn
-        return fn(*args, **kwargs)
-
-try:
-    from ..ops.pool import avg_pool2d, interpolate, max_pool2d  # noqa: F401
-except ImportError:  # pragma: no cover
-    def max_pool2d(*args, **kwargs):
-        from ..ops.pool import max_pool2d as fn
-        return fn(*args, **kwargs)
-
-    def avg_pool2d(*args, **kwargs):
-        from ..ops.pool import avg_pool2d as fn
-        return fn(*args, **kwargs)
-
-    def interpolate(*args, **kwargs):
-        from ..ops.pool import interpolate as fn
-        return fn(*args, **kwargs)
+from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401  (compiled kernels)
+from ..ops.pool import avg_pool2d, interpolate, max_pool2d  # noqa: F401
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,13 +65,7 @@ def log_softmax(x: Tensor, dim: int) -> Tensor:
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p, scale the others by 1/(1 − p); identity when
     not training. The mask comes from tinygrad_edu's seeded generator."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return x
-    keep = _state.rng().random(x.shape) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    return A.Dropout.apply(x, (keep * scale).astype(x.dtype))
+    return x.dropout(p, training)
 
 
 def one_hot(target, num_classes: int = -1) -> Tensor:
