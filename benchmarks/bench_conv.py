@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import tinygrad_edu as tg
 from tinygrad_edu._C import conv as kernels
-from tinygrad_edu.ops.conv import conv2d
+from tinygrad_edu.nn.functional import conv2d
 
 CASES = [  # (label, input shape, out channels, kernel, padding, path)
     ("(64,3,32,32)->32 k3 p1", (64, 3, 32, 32), 32, 3, 1, "fast"),

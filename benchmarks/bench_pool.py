@@ -14,7 +14,7 @@ from common import median_ms, print_table, ratio, try_import_torch
 
 import tinygrad_edu as tg
 from tinygrad_edu._C import pool as pool_kernels
-from tinygrad_edu.ops.pool import avg_pool2d, interpolate, max_pool2d
+from tinygrad_edu.nn.functional import avg_pool2d, interpolate, max_pool2d
 
 SHAPE = (64, 32, 32, 32)
 

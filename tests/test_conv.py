@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu._C import conv as kernels
-from tinygrad_edu.ops.conv import conv1d, conv2d, conv_transpose2d
+from tinygrad_edu.nn.functional import conv1d, conv2d, conv_transpose2d
 from tinygrad_edu.reference import conv as ref
 
 

@@ -1,4 +1,4 @@
-"""explain / backward(trace=True), gradient_table, draw_graph and anomaly mode."""
+"""explain (and trace_backward), gradient_table, draw_graph and anomaly mode."""
 
 import re
 import sys
@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from tinygrad_edu import _state
 from tinygrad_edu.draw import draw_graph, to_dot
-from tinygrad_edu.explain import (BackwardStep, explain, format_value, gradient_table,
-                                  trace_backward)
+from tinygrad_edu.display import format_value
+from tinygrad_edu.explain import BackwardStep, explain, trace_backward
+from tinygrad_edu.gradient_table import gradient_table
 from tinygrad_edu.function import Function
 from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.grad_mode import detect_anomaly
@@ -40,7 +41,7 @@ def known_expression():
 def test_trace_of_known_expression_steps_order_and_numbers(capsys):
     a, b, c, ab, e, L = known_expression()
     steps = explain(L, names={"a": a, "b": b, "c": c, "ab": ab, "e": e, "L": L})
-    assert [s.op for s in steps] == ["Pow", "Add", "Mul"]
+    assert [s.op for s in steps] == ["PowFn", "AddFn", "MulFn"]
     assert [s.step for s in steps] == [1, 2, 3]
     assert [s.output for s in steps] == ["L", "e", "ab"]
     assert [float(s.grad_output) for s in steps] == [1.0, 14.0, 14.0]
@@ -55,7 +56,7 @@ def test_trace_of_known_expression_steps_order_and_numbers(capsys):
     assert mul_step.output_shape == () and mul_step.input_shapes == [(), ()]
     printed = capsys.readouterr().out
     assert printed.index("step 1") < printed.index("step 2") < printed.index("step 3")
-    assert "Mul" in printed and "∂L/∂a" in printed and "42" in printed
+    assert "MulFn" in printed and "∂L/∂a" in printed and "42" in printed
     assert steps.gradients["a"] == 42.0 and steps.gradients["c"] == 14.0
 
 
@@ -75,10 +76,10 @@ def test_explain_accumulate_true_fills_grads():
     assert (float(a.grad), float(b.grad), float(c.grad)) == (42.0, 28.0, 14.0)
 
 
-def test_backward_trace_true_returns_records_and_sets_grads(capsys):
+def test_explain_as_backward_returns_records_sets_grads_and_frees(capsys):
     a, b, c, _ab, _e, L = known_expression()
-    steps = L.backward(trace=True)
-    assert [s.op for s in steps] == ["Pow", "Add", "Mul"]
+    steps = explain(L, accumulate=True, retain_graph=False)
+    assert [s.op for s in steps] == ["PowFn", "AddFn", "MulFn"]
     assert all(isinstance(s, BackwardStep) for s in steps)
     assert (float(a.grad), float(b.grad), float(c.grad)) == (42.0, 28.0, 14.0)
     out = capsys.readouterr().out
@@ -118,7 +119,7 @@ def test_explain_errors():
     with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
         explain(y, gradient=np.ones(3), print_steps=False)
     steps = explain(y, gradient=np.ones(2), print_steps=False)
-    assert steps[0].op == "Mul"
+    assert steps[0].op == "MulFn"
 
 
 def test_explain_of_a_leaf_has_no_steps():
@@ -147,7 +148,7 @@ def test_to_dict_and_str():
     *_, L = known_expression()
     steps = explain(L, print_steps=False)
     record = steps[2].to_dict()
-    assert record["op"] == "Mul" and record["parents"][0]["grad"] == 42.0
+    assert record["op"] == "MulFn" and record["parents"][0]["grad"] == 42.0
     text = str(steps)
     assert text.startswith("backward pass from") and "gradients collected by the leaves" in text
 
@@ -174,7 +175,7 @@ def test_broadcast_gradient_is_summed_to_parent_shape():
     bias = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     steps = explain((x + bias).sum(), print_steps=False)
     add = steps[1]
-    assert add.op == "Add" and add.input_shapes == [(4, 3), (3,)]
+    assert add.op == "AddFn" and add.input_shapes == [(4, 3), (3,)]
     np.testing.assert_array_equal(add.parents[1].grad, [4.0, 4.0, 4.0])
 
 
@@ -200,8 +201,8 @@ def test_two_layer_network_trace_matches_backward_and_torch():
     loss = mlp_loss(x, y, *params)
     steps = explain(loss, print_steps=False, names={"W1": params[0], "b1": params[1],
                                                     "W2": params[2], "b2": params[3]})
-    assert [s.op for s in steps] == ["Mean", "Pow", "Sub", "Add", "MatMul", "ReLU", "Add",
-                                     "MatMul"]
+    assert [s.op for s in steps] == ["MeanFn", "PowFn", "SubFn", "AddFn", "MatMulFn", "ReLUFn", "AddFn",
+                                     "MatMulFn"]
     loss.backward()
     for name, p in zip(["W1", "b1", "W2", "b2"], params):
         np.testing.assert_allclose(steps.gradients[name], p.grad, rtol=1e-12)
@@ -253,7 +254,7 @@ def test_gradient_table_known_expression(capsys):
                           names={"a": a, "b": b, "c": c})
     by_name = {r.name: r for r in rows}
     assert [r.name for r in rows] == ["a", "b", "t2", "c", "t4", "t5"]
-    assert [r.op for r in rows] == ["input", "input", "Mul", "input", "Add", "Pow"]
+    assert [r.op for r in rows] == ["input", "input", "MulFn", "input", "AddFn", "PowFn"]
     assert float(by_name["a"].analytic) == pytest.approx(42.0)
     assert float(by_name["t2"].analytic) == pytest.approx(14.0)  # ∂L/∂(ab) = 2(ab + c)
     assert float(by_name["t2"].numeric) == pytest.approx(14.0, rel=1e-6)
@@ -271,8 +272,8 @@ def test_gradient_table_every_intermediate_of_an_mlp(n, k, m, seed):
     bias = Tensor(rng.standard_normal(m), requires_grad=True)
     rows = gradient_table(lambda W, bias: (x @ W + bias).tanh().sum(dim=1).log_softmax(0),
                           [W, bias], print_table=False, seed=seed)
-    assert [r.op for r in rows] == ["input", "MatMul", "input", "Add", "Tanh", "Sum",
-                                    "LogSoftmax"]
+    assert [r.op for r in rows] == ["input", "MatMulFn", "input", "AddFn", "TanhFn", "SumFn",
+                                    "LogSoftmaxFn"]
     assert all(r.ok for r in rows), [(r.name, r.max_abs_diff) for r in rows]
     assert all(r.checked == np.prod(r.shape, dtype=int) for r in rows)
 
@@ -297,8 +298,8 @@ def test_gradient_table_finds_the_wrong_local_gradient():
                           print_table=False)
     status = {r.op: r.ok for r in rows}
     # everything downstream of the bad op is right; its input's gradient is wrong
-    assert status == {"input": False, "Exp": False, "WrongSquare": True, "Mul": True,
-                      "Sum": True}
+    assert status == {"input": False, "ExpFn": False, "WrongSquare": True, "MulFn": True,
+                      "SumFn": True}
     exp_row = rows[1]
     np.testing.assert_allclose(exp_row.numeric, 2 * exp_row.analytic, rtol=1e-5)
 
@@ -346,7 +347,7 @@ def test_dot_has_every_node_and_edge_of_a_known_graph():
     assert nodes == {"a", "b", "c", "ab", "e", "L"}
     assert sorted(edges) == sorted([("a", "ab"), ("b", "ab"), ("ab", "e"), ("c", "e"),
                                     ("e", "L")])
-    assert "Mul" in dot and "Pow" in dot and "shape ()" in dot and "value 49" in dot
+    assert "MulFn" in dot and "PowFn" in dot and "shape ()" in dot and "value 49" in dot
 
 
 def test_dot_shows_gradients_constants_and_summaries():
@@ -357,7 +358,7 @@ def test_dot_shows_gradients_constants_and_summaries():
     nodes, edges = parse_dot(dot)
     assert len(nodes) == 14  # x, y, 4 parameters, 8 op results
     assert len(edges) == 13  # one per tensor argument: 5 ops with two, 3 (ReLU, Pow, Mean) one
-    assert "const" in dot and "input" in dot and "MatMul" in dot
+    assert "const" in dot and "input" in dot and "MatMulFn" in dot
     assert "grad " in dot  # ∂L/∂t on small nodes from the trace
     loss.backward()
     plain = to_dot(loss)

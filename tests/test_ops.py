@@ -305,11 +305,11 @@ def test_pad_modes(shape, seed, data, mode):
     x = make(shape, seed)
     limit = 1 if mode == "reflect" else 2  # reflect needs width < size (every side ≥ 2 here)
     widths = tuple((data.draw(st.integers(0, limit)), data.draw(st.integers(0, limit))) for _ in shape)
-    out = MV.Pad.apply(x, widths, mode, 0.5)
+    out = MV.PadFn.apply(x, widths, mode, 0.5)
     np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
     kwargs = {"constant_values": 0.5} if mode == "constant" else {}
     np.testing.assert_array_equal(out.data, np.pad(x.data, widths, mode=np_mode, **kwargs))
-    assert tg.gradcheck(lambda t: MV.Pad.apply(t, widths, mode, 0.5), (x,))
+    assert tg.gradcheck(lambda t: MV.PadFn.apply(t, widths, mode, 0.5), (x,))
 
 
 # ------------------------------------------------------------------ softmax family, where, dropout

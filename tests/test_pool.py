@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu._C import pool as C
-from tinygrad_edu.ops.pool import (_nearest_sources, avg_pool2d, interpolate, max_pool2d,
-                                   pool_output_size, upsample_nearest2d)
+from tinygrad_edu.nn.functional import (avg_pool2d, interpolate, max_pool2d,
+                                        upsample_nearest2d)
+from tinygrad_edu.ops.pool import nearest_sources, pool_output_size
 from tinygrad_edu.reference import pool as ref
 
 MANY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,7 +109,7 @@ def test_avg_pool_direct_fast_reference_agree(case, dtype, seed, count_include_p
        st.integers(1, 15), st.integers(1, 15), dtypes, seeds)
 def test_upsample_direct_fast_reference_agree(N, C_, H, W, OH, OW, dtype, seed):
     x = make_input((N, C_, H, W), dtype, "normal", seed)
-    src_h, src_w = _nearest_sources(H, OH, None, False), _nearest_sources(W, OW, None, False)
+    src_h, src_w = nearest_sources(H, OH, None, False), nearest_sources(W, OW, None, False)
     out_r = ref.upsample_nearest2d_forward(x, src_h, src_w)
     g = make_input(out_r.shape, dtype, "normal", seed + 1)
     grad_r = ref.upsample_nearest2d_backward(g, src_h, src_w, (H, W))
@@ -141,7 +142,7 @@ def test_2x2_stride2_specialised_loops_agree(H, W, dtype):
 def test_fast_path_with_threads_matches_direct(threads):
     """Big enough (≥ 65536 elements) for the fast path to split the planes across threads."""
     x = make_input((4, 16, 34, 33), np.float32, "ties", threads)
-    src_h, src_w = _nearest_sources(34, 68, None, False), _nearest_sources(33, 50, None, False)
+    src_h, src_w = nearest_sources(34, 68, None, False), nearest_sources(33, 50, None, False)
     C.force_threads(threads)
     try:
         results = []

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
 from tinygrad_edu import Tensor, gradcheck
-from tinygrad_edu.nn.rnn import LSTMCellFn, LSTMSequence
+from tinygrad_edu.ops.rnn import LSTMCellFn, LSTMSequenceFn
 
 
 def _t(rng, *shape, grad=True):
@@ -34,7 +34,7 @@ def test_lstm_sequence_gradcheck(steps, batch, inp, hidden, bias, seed):
     b_ih = _t(rng, 4 * hidden) if bias else None
     b_hh = _t(rng, 4 * hidden) if bias else None
     inputs = [x, h0, c0, w_ih, w_hh, b_ih, b_hh]
-    assert gradcheck(lambda *a: LSTMSequence.apply(*a), inputs)
+    assert gradcheck(lambda *a: LSTMSequenceFn.apply(*a), inputs)
 
 
 def test_lstm_cell_module_gradcheck():

@@ -22,11 +22,11 @@ _keep_freed_memory()  # large arrays are reused between steps instead of page-fa
 from ._state import manual_seed
 from .backend import get_backend, set_backend, use_backend
 from .draw import draw_graph, to_dot
-from .explain import (BackwardStep, BackwardTrace, GradientRow, explain, format_gradient_table,
-                      gradient_table, trace_backward)
+from .explain import BackwardStep, BackwardTrace, explain, trace_backward
 from .function import Function
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
+from .gradient_table import GradientRow, format_gradient_table, gradient_table
 from .tensor import Tensor, cat, stack, where
 
 # The library on top of the engine (imported after it: they build on Tensor and Function).

@@ -21,7 +21,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .explain import format_value, graph_nodes, tensor_names
+from .display import format_value, graph_nodes, tensor_names
 from .tensor import Tensor
 
 __all__ = ["draw_graph", "to_dot"]
@@ -41,7 +41,7 @@ def to_dot(tensor: Tensor, names: Mapping | None = None, gradients=None,
     """The graph of `tensor` as DOT text (no dependency needed).
 
     names: name → tensor (e.g. `locals()`), else tensors are t0, t1, … in forward order.
-    gradients: a BackwardTrace (from explain or backward(trace=True)) to label every box with
+    gradients: a BackwardTrace (from explain) to label every box with
         its ∂L/∂t; without it, boxes show `.grad` where a tensor has one (leaves, retain_grad).
     """
     if not isinstance(tensor, Tensor):

@@ -1,80 +1,73 @@
-"""Watch backpropagation happen: a step-by-step trace of the backward pass, and a gradient table.
+"""Watch backpropagation happen: the backward pass, one op at a time, as a student writes it.
 
-`explain(loss)` (or `loss.backward(trace=True)`) walks the backward pass one op at a time and,
-for every step, shows what a student would write on paper:
-
-    step 2  Add   t4 = Add(t2, t3)   shapes (1,), (1,) → (1,)
-            incoming  ∂L/∂t4 = [14.]
-            rule      ∂(a+b)/∂a = 1,  ∂(a+b)/∂b = 1   (a sum passes g on unchanged)
-            → t2      ∂L/∂t2 = [14.]
-            → c       ∂L/∂c  = [14.]
-
-Tensors are named `t0, t1, …` in the order the forward pass made them, or by the names you
-give (`names={"a": a, ...}`, or simply `names=locals()`). Small tensors show their values; big
-ones a summary (shape, mean, norm). The steps also come back as records (`BackwardStep`
-dataclasses) for tutorials and tests.
+`explain(loss)` walks the backward pass and, for every step, shows what a student would write
+on paper: the op, the gradient that arrives, the op's local rule, and what flows to each input.
+The steps also come back as records (`BackwardStep` dataclasses) for tutorials and tests.
 
 >>> from tinygrad_edu.tensor import Tensor
 >>> a = Tensor([2.0], requires_grad=True); b = Tensor([3.0], requires_grad=True)
 >>> c = Tensor([1.0], requires_grad=True)
 >>> L = ((a * b + c) ** 2).sum()
->>> steps = explain(L, names={"a": a, "b": b, "c": c, "L": L}, print_steps=False)
+>>> steps = explain(L, names={"a": a, "b": b, "c": c, "L": L})
+backward pass from L, starting with ∂L/∂L = 1
+step 1   SumFn      L = SumFn(t5)   shapes (1,) → ()
+         incoming  ∂L/∂L = 1
+         rule      ∂(Σ x)/∂x_i = 1: every summed element receives g
+         formula   out = Σ_dims x.   ∂L/∂x = g broadcast back over the summed axes (each x_i counted once).
+         → t5  ∂L/∂t5 += [1.]
+step 2   PowFn      t5 = PowFn(t4)   shapes (1,) → (1,)
+         incoming  ∂L/∂t5 = [1.]
+         rule      ∂(aᵇ)/∂a = b·aᵇ⁻¹ (the power rule),  ∂(aᵇ)/∂b = aᵇ·ln a (the exponential rule)
+         formula   out = aᵇ.   ∂L/∂a = g · b · aᵇ⁻¹,  ∂L/∂b = g · aᵇ · ln a  (0 where a = 0 and b ≥ 0).
+         → t4  ∂L/∂t4 += [14.]
+step 3   AddFn      t4 = AddFn(t2, c)   shapes (1,), (1,) → (1,)
+         incoming  ∂L/∂t4 = [14.]
+         rule      ∂(a+b)/∂a = 1,  ∂(a+b)/∂b = 1: a sum hands g on unchanged to both inputs
+         formula   out = a + b.   ∂L/∂a = g,  ∂L/∂b = g.
+         → t2  ∂L/∂t2 += [14.]
+         → c   ∂L/∂c  += [14.]
+step 4   MulFn      t2 = MulFn(a, b)   shapes (1,), (1,) → (1,)
+         incoming  ∂L/∂t2 = [14.]
+         rule      ∂(a·b)/∂a = b,  ∂(a·b)/∂b = a: each factor gets g times the other factor
+         formula   out = a · b.   ∂L/∂a = g · b,  ∂L/∂b = g · a.
+         → a   ∂L/∂a  += [42.]
+         → b   ∂L/∂b  += [28.]
+gradients collected by the leaves in this pass:
+  ∂L/∂a = [42.]
+  ∂L/∂b = [28.]
+  ∂L/∂c = [14.]
 >>> [s.op for s in steps]
-['Sum', 'Pow', 'Add', 'Mul']
+['SumFn', 'PowFn', 'AddFn', 'MulFn']
 >>> steps[-1].parents[0].name, steps[-1].parents[0].grad    # ∂L/∂a = 2(ab + c)·b
 ('a', array([42.], dtype=float32))
 
-`gradient_table(fn, inputs)` checks every intermediate of a computation, not only the inputs:
-the analytic ∂L/∂t from backward next to a finite-difference estimate (see its docstring).
+The engine (engine.py) does the work: explain only hooks into its walk (`on_step`) and records
+what each step hands on. `gradient_table` (gradient_table.py) checks each of those numbers
+against finite differences; `draw_graph` (draw.py) draws the graph.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 import sys
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .display import MAX_VALUES, format_value, graph_nodes, tensor_names
+from .engine import run_backward
 from .function import Function
-from .tensor import Tensor, _unbroadcast, run_backward, topological_order
+from .tensor import Tensor
 
 __all__ = ["BackwardStep", "ParentGradient", "BackwardTrace", "explain", "trace_backward",
-           "format_value", "graph_nodes", "tensor_names", "GradientRow", "gradient_table",
-           "format_gradient_table"]
-
-MAX_VALUES = 12  # tensors with at most this many elements are shown in full
+           "local_rule", "formula"]
 
 
 # ---------------------------------------------------------------------------------------------
-# Showing numbers
+# The rule of each op
 # ---------------------------------------------------------------------------------------------
-def format_value(array, max_values: int = MAX_VALUES) -> str:
-    """Small arrays in full (4 significant digits), big ones as shape, mean and norm.
-
-    >>> format_value(np.array([1.0, 2.5]))
-    '[1. , 2.5]'
-    >>> format_value(np.ones((10, 10)))
-    'shape (10, 10), mean 1, norm 10'
-    """
-    if array is None:
-        return "—"
-    array = np.asarray(array)
-    if array.size <= max_values:
-        if array.ndim == 0:
-            return f"{array.item():.4g}"
-        with np.printoptions(precision=4, suppress=True):
-            text = np.array2string(array, separator=", ", max_line_width=10_000)
-        return re.sub(r"\s*\n\s*", " ", text)  # one line: nested rows as "[[1, 2], [3, 4]]"
-    values = array.astype(np.float64)
-    return (f"shape {array.shape}, mean {values.mean():.4g}, "
-            f"norm {np.sqrt(np.sum(values * values)):.4g}")
-
-
 def formula(fn: Function | type) -> str:
     """The first paragraph of the op's docstring: forward and backward as formulas."""
     cls = fn if isinstance(fn, type) else type(fn)
@@ -83,34 +76,9 @@ def formula(fn: Function | type) -> str:
 
 
 def local_rule(fn: Function | type) -> str:
-    """The op's local derivative rule: its `rule` attribute, else the docstring's lines that
-    state a derivative (those with a ∂), else its first paragraph."""
+    """The op's local derivative rule: its `rule` attribute (every Function of ops/ has one)."""
     cls = fn if isinstance(fn, type) else type(fn)
-    derivative_lines = [" ".join(line.split()) for line in (cls.__doc__ or "").splitlines()
-                        if "∂" in line]
-    return (getattr(cls, "rule", None) or ";  ".join(derivative_lines) or formula(cls)
-            or "(no rule documented for this op)")
-
-
-# ---------------------------------------------------------------------------------------------
-# The graph: every tensor below a result, in forward order, with a name
-# ---------------------------------------------------------------------------------------------
-def graph_nodes(root: Tensor) -> list:
-    """All tensors the graph of `root` was built from (constants too), each after its inputs,
-    inputs visited in argument order (so `a * b` numbers a before b)."""
-    return topological_order(root, constants=True)
-
-
-def tensor_names(root: Tensor, names: Mapping[str, Any] | None = None) -> dict:
-    """id(tensor) → name: the names given (e.g. `locals()`; non-tensors are ignored), else
-    t0, t1, … in forward order."""
-    given = {}
-    for name, value in (names or {}).items():
-        if isinstance(value, Tensor) and not name.startswith("_") and id(value) not in given:
-            given[id(value)] = name
-    taken = set(given.values())
-    return {id(t): given.get(id(t), f"t{i}" if f"t{i}" not in taken else f"t{i}'")
-            for i, t in enumerate(graph_nodes(root))}
+    return cls.rule or f"(no rule: give {cls.__name__} a `rule` attribute to show one here)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,7 +100,7 @@ class BackwardStep:
     """One step of the backward pass: one op turns ∂L/∂out into ∂L/∂(each input)."""
 
     step: int                     # 1 for the first op backward visits (the one nearest L)
-    op: str                       # the Function's name, e.g. "Mul"
+    op: str                       # the Function's name, e.g. "MulFn"
     output: str                   # name of the tensor the op made
     output_shape: tuple
     input_shapes: list            # shapes of the tensor arguments, in argument order
@@ -241,17 +209,14 @@ def _run_recorded(root: Tensor, seed: np.ndarray, retain_graph: bool, names=None
     if print_steps:
         print(format_header(trace.root_name, trace.seed), file=out)
 
-    def on_step(node, ctx, grad_out, parent_grads):
+    def on_step(node, ctx, grad_out, input_grads):
+        # input_grads come from the engine already summed to each input's shape and cast
         parents = []
-        for position, (parent, need, pg) in enumerate(
-                zip(ctx.parents, ctx.needs_input_grad, parent_grads)):
+        for position, (parent, grad) in enumerate(zip(ctx.parents, input_grads)):
             if parent is None:
                 continue  # a non-tensor argument (a size, a flag)
-            grad = None
-            if need and pg is not None:
-                # the same bookkeeping as the engine: sum broadcast axes, cast to the input dtype
-                grad = pg if pg.shape == parent.shape else _unbroadcast(pg, parent.shape, ctx)
-                grad = np.array(grad, dtype=parent.dtype, copy=True)
+            if grad is not None:
+                grad = np.array(grad, copy=True)  # the record keeps its own copy
                 add_total(parent, grad)
                 if parent._ctx is None:
                     trace._leaf_names.add(label.get(id(parent), "?"))
@@ -274,16 +239,6 @@ def _run_recorded(root: Tensor, seed: np.ndarray, retain_graph: bool, names=None
         print(format_footer(trace), file=out)
     _remember(root, trace)
     return trace
-
-
-def trace_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False, names=None,
-                   print_steps: bool = True, file=None) -> BackwardTrace:
-    """The backward pass of `root` (seeded with ∂L/∂root = seed), printed step by step.
-
-    This is what `root.backward(trace=True)` runs: gradients land in `.grad` exactly as with a
-    plain backward(), and the steps come back as a BackwardTrace (a list of BackwardStep).
-    """
-    return _run_recorded(root, np.asarray(seed), retain_graph, names, print_steps, file)
 
 
 @contextlib.contextmanager
@@ -312,13 +267,15 @@ def _seed_for(tensor: Tensor, gradient) -> np.ndarray:
 
 
 def explain(tensor: Tensor, gradient=None, print_steps: bool = True, names=None,
-            accumulate: bool = False, file=None) -> BackwardTrace:
-    """Explain the backward pass of `tensor`, one op at a time; returns the BackwardTrace.
+            accumulate: bool = False, file=None, retain_graph: bool = True) -> BackwardTrace:
+    """Run the backward pass of `tensor` one op at a time, printing each step; returns the steps.
 
-    Runs backward with retain_graph=True, so the graph survives and you can still call
-    `tensor.backward()` afterwards. By default every `.grad` is left as it was (explain only
-    shows; pass accumulate=True to keep the gradients, as backward would). If the graph was
-    already freed by `backward(trace=True)`, the trace recorded then is replayed instead.
+    The one entry point of the teaching tools for a traced backward:
+    - explain(loss): shows the steps and leaves every `.grad` as it was (it only looks), and the
+      graph survives, so `loss.backward()` can still run afterwards.
+    - explain(loss, accumulate=True, retain_graph=False): exactly `loss.backward()`, printed:
+      the gradients land in `.grad` and the graph is freed. Explaining that graph again
+      replays the trace recorded then.
 
     tensor: usually the scalar loss; otherwise give `gradient` (∂L/∂tensor, same shape).
     names: a mapping name → tensor for readable output, e.g. `names=locals()`.
@@ -335,166 +292,19 @@ def explain(tensor: Tensor, gradient=None, print_steps: bool = True, names=None,
             raise RuntimeError(
                 f"explain(): backward() already freed this graph (first at {freed[0]}); call "
                 "explain() before backward(), or use backward(retain_graph=True) or "
-                "backward(trace=True) (whose trace explain can replay)")
+                "explain(loss, accumulate=True, retain_graph=False) (whose trace explain can "
+                "replay)")
         if print_steps:
             print(str(recorded), file=file if file is not None else sys.stdout)
         return recorded
     seed = _seed_for(tensor, gradient)
     guard = contextlib.nullcontext() if accumulate else _grads_untouched(tensor)
     with guard:
-        return _run_recorded(tensor, seed, True, names, print_steps, file)
+        return _run_recorded(tensor, seed, retain_graph, names, print_steps, file)
 
 
-# ---------------------------------------------------------------------------------------------
-# The gradient table: analytic vs numeric for every intermediate
-# ---------------------------------------------------------------------------------------------
-@dataclass
-class GradientRow:
-    """One tensor of the computation: its analytic gradient, a numeric estimate, the gap."""
-
-    name: str
-    op: str                  # the op that made it, or "input"
-    shape: tuple
-    analytic: np.ndarray     # ∂L/∂t from backward
-    numeric: np.ndarray      # central differences (NaN where an element was not checked)
-    max_abs_diff: float      # over the checked elements
-    checked: int             # how many elements were perturbed
-    ok: bool                 # max_abs_diff ≤ atol + rtol·max|numeric|
-
-
-class _Tape:
-    """Every Function call made while running fn, with all its arguments: enough to replay the
-    forward pass on plain arrays, from any point on, with one value changed."""
-
-    def __init__(self):
-        self.calls = []  # (Function subclass, args, kwargs, result Tensor)
-
-    @contextlib.contextmanager
-    def recording(self):
-        # Function.apply is swapped for a recording version for the duration of fn (and put
-        # back even if fn raises). Not thread-safe: a teaching tool, not a library hot path.
-        original = Function.__dict__["apply"]
-
-        def recording_apply(cls, *args, **kwargs):
-            result = original.__func__(cls, *args, **kwargs)
-            self.calls.append((cls, args, kwargs, result))
-            return result
-
-        Function.apply = classmethod(recording_apply)
-        try:
-            yield self
-        finally:
-            Function.apply = original
-
-    def replay(self, values: dict, start: int) -> dict:
-        """Recompute calls[start:] from `values` (id(tensor) → array); returns the new values."""
-        values = dict(values)
-        for cls, args, kwargs, result in self.calls[start:]:
-            arrays = [values.get(id(a), a.data) if isinstance(a, Tensor) else a for a in args]
-            ctx = cls()
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) for a in args)
-            values[id(result)] = np.asarray(cls.forward(ctx, *arrays, **kwargs))
-        return values
-
-
-def gradient_table(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
-                   rtol: float = 1e-3, max_elements: int = 64, names=None, seed: int = 0,
-                   print_table: bool = True, file=None) -> list:
-    """Check every local gradient: for each tensor of fn's graph, backward vs finite differences.
-
-    fn: a function of the tensors in `inputs` returning a Tensor. L is that tensor when it has
-        one element, else Σ out·v with a fixed random v (as gradcheck does).
-    The inputs are copied to float64 (your tensors and their .grad are not touched).
-
-    How an intermediate t is perturbed: while fn runs once, every op call is recorded with all
-    its arguments (a "tape"). To nudge element i of t by ±eps, the tape is replayed from the op
-    after the one that made t, on plain arrays, with t's value replaced: only the part of the
-    graph downstream of t is recomputed. Then numeric ∂L/∂t_i = (L₊ − L₋) / 2eps. Tensors with
-    more than `max_elements` elements have a random sample of that many elements checked.
-    Ops must be deterministic (dropout is, here: its mask is an argument, replayed as is).
-
-    Returns one GradientRow per tensor (inputs and intermediates, forward order).
-
-    >>> from tinygrad_edu.tensor import Tensor
-    >>> x = Tensor([0.5, -1.0], requires_grad=True)
-    >>> rows = gradient_table(lambda x: (x.tanh() * x).sum(), [x], print_table=False)
-    >>> [(r.name, r.op, r.ok) for r in rows]
-    [('x', 'input', True), ('t1', 'Tanh', True), ('t2', 'Mul', True), ('t3', 'Sum', True)]
-    """
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    copies = [Tensor(t.data.astype(np.float64), requires_grad=t.requires_grad)
-              if isinstance(t, Tensor) and t.dtype.kind == "f" else t for t in inputs]
-    if not any(isinstance(t, Tensor) and t.requires_grad for t in copies):
-        raise ValueError("gradient_table: no input has requires_grad=True")
-    tape = _Tape()
-    with tape.recording():
-        out = fn(*copies)
-    if not isinstance(out, Tensor) or not out.requires_grad:
-        raise TypeError("gradient_table: fn must return a Tensor that depends on an input "
-                        "with requires_grad=True")
-    if not tape.calls or tape.calls[-1][3] is not out:
-        raise RuntimeError("gradient_table: the ops of fn were not recorded (fn must build its "
-                           "result from Function.apply calls on the given inputs)")
-    rng = np.random.default_rng(seed)
-    weights = np.ones(out.shape) if out.data.size == 1 else rng.standard_normal(out.shape)
-
-    given = dict(names or {})
-    if len(inputs) == 1 and not given:
-        given = {"x": copies[0]}
-    for name, original in list(given.items()):  # names may refer to the caller's tensors
-        for orig, copy in zip(inputs, copies):
-            if original is orig:
-                given[name] = copy
-    label = tensor_names(out, given)
-
-    with _grads_untouched(out):
-        trace = _run_recorded(out, weights.astype(out.dtype), False, given)
-    made_at = {id(result): k for k, (_c, _a, _k, result) in enumerate(tape.calls)}
-    base = {id(result): result.data for _c, _a, _k, result in tape.calls}
-
-    def loss(values) -> float:
-        return float(np.sum(values[id(out)].astype(np.float64) * weights))
-
-    rows = []
-    for t in graph_nodes(out):
-        if not t.requires_grad:
-            continue
-        analytic = trace.grad_of(t)
-        analytic = np.zeros(t.shape) if analytic is None else analytic.astype(np.float64)
-        numeric = np.full(t.shape, np.nan)
-        start = made_at.get(id(t), -1) + 1  # replay only what comes after t was made
-        flat = np.arange(t.data.size)
-        if flat.size > max_elements:
-            flat = np.sort(rng.choice(flat, size=max_elements, replace=False))
-        for i in flat:
-            index = np.unravel_index(i, t.shape)
-            nudged = {}
-            for sign in (+1, -1):
-                value = np.array(base.get(id(t), t.data), dtype=np.float64, copy=True)
-                value[index] += sign * eps
-                nudged[sign] = loss(tape.replay({**base, id(t): value}, start))
-            numeric[index] = (nudged[+1] - nudged[-1]) / (2 * eps)
-        checked = ~np.isnan(numeric)
-        diff = float(np.max(np.abs(analytic - numeric)[checked])) if checked.any() else 0.0
-        scale = float(np.max(np.abs(numeric[checked]))) if checked.any() else 0.0
-        op = t._ctx.name if t._ctx is not None else "input"
-        rows.append(GradientRow(label[id(t)], op, tuple(t.shape), analytic, numeric, diff,
-                                int(checked.sum()), diff <= atol + rtol * scale))
-    if print_table:
-        print(format_gradient_table(rows), file=file if file is not None else sys.stdout)
-    return rows
-
-
-def format_gradient_table(rows: Sequence[GradientRow], max_values: int = 4) -> str:
-    """The rows as a fixed-width text table."""
-    header = ("tensor", "op", "shape", "analytic ∂L/∂t", "numeric", "max |diff|", "")
-    table = [header]
-    for r in rows:
-        checked = "" if r.checked == r.analytic.size else f" ({r.checked} checked)"
-        table.append((r.name, r.op, str(r.shape), format_value(r.analytic, max_values),
-                      format_value(np.where(np.isnan(r.numeric), 0, r.numeric), max_values)
-                      if r.checked == r.analytic.size else "sampled" + checked,
-                      f"{r.max_abs_diff:.2e}", "ok" if r.ok else "MISMATCH"))
-    widths = [max(len(row[c]) for row in table) for c in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-                     for row in table)
+def trace_backward(root: Tensor, seed, retain_graph: bool = False, names=None,
+                   print_steps: bool = True, file=None) -> BackwardTrace:
+    """`root.backward(seed)` with every step printed: explain(root, seed, accumulate=True)."""
+    return explain(root, seed, print_steps=print_steps, names=names, accumulate=True, file=file,
+                   retain_graph=retain_graph)

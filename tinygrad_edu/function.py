@@ -18,11 +18,15 @@ side, exactly like PyTorch's `torch.autograd.Function`::
 
     y = Mul.apply(x1, x2)                  # Tensors in, Tensor out, graph recorded
 
-Unlike PyTorch, `forward` and `backward` work on plain numpy arrays: the Tensor wrapping, the
-graph and the broadcasting bookkeeping are the engine's job (see tensor.py), so the op itself is
-only the math. `backward` returns one entry per positional argument of `forward`; use None for
+Unlike PyTorch, `forward` and `backward` work on plain numpy arrays: the Tensor wrapping and
+the graph are `apply`'s job, the broadcasting bookkeeping the engine's (engine.py), so the op
+itself is only the math. `backward` returns one entry per positional argument of `forward`; use None for
 arguments that are not tensors (sizes, flags) or that need no gradient. A returned gradient
 may have the broadcast shape of the output: the engine sums it back to the input's shape.
+
+Naming: a Function's name ends in `Fn` (`MulFn`, `Conv2dFn`), so it never shares a name with the
+`nn` Module of the same op (`nn.Conv2d`). Each also states its local derivative in `rule`, the
+text that `explain` shows at that step of the backward pass.
 """
 
 from __future__ import annotations
@@ -32,10 +36,7 @@ from typing import Any
 import numpy as np
 
 from . import _state
-
-# tensor.py imports this module and then sets this name to its Tensor class; apply() needs it
-# on every call and a module-level name is the cheapest lookup.
-Tensor: Any = None
+from .engine import Node
 
 
 class Function:
@@ -45,6 +46,7 @@ class Function:
     # others) and `needs_input_grad` says which of them require a gradient.
     # Defaults live on the class, so making a ctx needs no __init__ call (apply is the hot path).
     saved_tensors: tuple = ()
+    rule: str = ""           # the local derivative in symbols and words, shown by explain
     _freed: bool = False
     parents: tuple = ()
     needs_input_grad: tuple = ()
@@ -74,11 +76,16 @@ class Function:
     # -- running an op -------------------------------------------------------------------
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        """Run forward on the arrays inside the Tensor arguments and record the graph node."""
+        """Run forward on the arrays inside the Tensor arguments and record the graph node.
+
+        The result is made by the first Tensor argument's `_make`, so this module needs no
+        import of the Tensor class (which sits above it)."""
         ctx = cls()
         arrays, parents, needs = [], [], []
+        first = None
         for a in args:  # one pass: unwrap Tensors and note which ones want a gradient
-            if isinstance(a, Tensor):
+            if isinstance(a, Node):
+                first = a if first is None else first
                 arrays.append(a.data)
                 parents.append(a)
                 needs.append(a.requires_grad)
@@ -95,13 +102,15 @@ class Function:
             raise ValueError(f"{cls.__name__}: shapes {shapes} cannot be broadcast together") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if first is None:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         if not (True in needs and _state._local.grad_enabled):
-            return Tensor._make(out, False)
+            return first._make(out, False)
         if out.dtype.kind != "f":
             raise TypeError(f"{cls.__name__} returned dtype {out.dtype}; only floating point "
                             "results can carry gradients")
         ctx.parents = tuple(parents)
         ctx.needs_input_grad = tuple(needs)
-        result = Tensor._make(out, True)
+        result = first._make(out, True)
         result._ctx = ctx
         return result

@@ -15,8 +15,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import _state
-from .tensor import Tensor
+from .grad_mode import no_grad
+from .tensor import Tensor, cat
 
 
 class GradcheckError(AssertionError):
@@ -37,7 +37,7 @@ def numeric_grad(fn: Callable, inputs: Sequence[Tensor], vs, index: int, eps: fl
     """Central differences of L = Σ fn(inputs)·v with respect to inputs[index]."""
     x = inputs[index].data
     grad = np.zeros(x.shape, dtype=np.float64)
-    with _state_no_grad():
+    with no_grad():
         for i in np.ndindex(x.shape):
             original = x[i]
             x[i] = original + eps
@@ -47,15 +47,6 @@ def numeric_grad(fn: Callable, inputs: Sequence[Tensor], vs, index: int, eps: fl
             x[i] = original
             grad[i] = (plus - minus) / (2 * eps)
     return grad
-
-
-class _state_no_grad:
-    def __enter__(self):
-        self.previous = _state.grad_enabled()
-        _state.set_grad_enabled(False)
-
-    def __exit__(self, *exc):
-        _state.set_grad_enabled(self.previous)
 
 
 def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -109,7 +100,6 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
 
 def _analytic_grads(outs, vs, tensors) -> list:
     """∂(Σ outs·vs)/∂tensors by one backward pass through every output."""
-    from .tensor import cat  # joining outputs makes a single root for a single backward
 
     with_grad = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
     if with_grad:

@@ -1,12 +1,15 @@
 """nn.functional: the stateless versions of the layers (`import tinygrad_edu.nn.functional as F`).
 
-Fused ops defined here, each one Function with its backward written out (one graph node
-instead of several, which is where a small model's time goes):
-  linear       out = x Wᵀ + b
-  batch_norm   out = γ · (x − μ) / √(σ² + ε) + β
-  embedding    out = W[idx]
-Convolution and pooling come from the compiled kernels (tinygrad_edu.ops.conv / ops.pool);
-the losses live in nn/loss.py and are re-exported here.
+Each function checks its arguments (PyTorch's rules, errors that name the shapes) and applies
+one Function of ops/, where its forward, backward and formula sit side by side:
+
+  linear            out = x Wᵀ + b                          ops/linear.py      LinearFn
+  batch_norm        out = γ · (x − μ) / √(σ² + ε) + β       ops/norm.py        BatchNormFn
+  embedding         out = W[idx]                            ops/embedding.py   EmbeddingFn
+  conv1d/2d, conv_transpose2d (compiled kernels)            ops/conv.py        Conv2dFn, …
+  max_pool2d, avg_pool2d, interpolate (compiled kernels)    ops/pool.py        MaxPool2dFn, …
+  activations                                               ops/activation.py  ReLUFn, …
+The losses live in nn/loss.py (their Functions in ops/loss.py) and are re-exported here.
 
 >>> import numpy as np
 >>> from tinygrad_edu import Tensor
@@ -20,38 +23,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
-from ..ops import activation as A
-from ..ops import movement as MV
+from ..ops import activation, conv, pool
+from ..ops.embedding import EmbeddingFn
+from ..ops.linear import LinearFn
+from ..ops.movement import PAD_MODES, PadFn
+from ..ops.norm import BatchNormFn
 from ..tensor import Tensor
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                    cross_entropy, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 
-from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401  (compiled kernels)
-from ..ops.pool import avg_pool2d, interpolate, max_pool2d  # noqa: F401
+# The Functions' names before they took the Fn suffix, kept so old code still runs.
+Linear, BatchNorm, Embedding = LinearFn, BatchNormFn, EmbeddingFn
 
 
 # ---------------------------------------------------------------------------------------------
 # Activations (the ops live in ops/activation.py)
 # ---------------------------------------------------------------------------------------------
 def relu(x: Tensor) -> Tensor:
-    return A.ReLU.apply(x)
+    return activation.ReLUFn.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return A.LeakyReLU.apply(x, float(negative_slope))
+    return activation.LeakyReLUFn.apply(x, float(negative_slope))
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    return A.ELU.apply(x, float(alpha))
+    return activation.ELUFn.apply(x, float(alpha))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return A.Sigmoid.apply(x)
+    return activation.SigmoidFn.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return A.Tanh.apply(x)
+    return activation.TanhFn.apply(x)
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
@@ -85,14 +90,11 @@ def one_hot(target, num_classes: int = -1) -> Tensor:
     return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
-_PAD_MODES = ("constant", "reflect", "replicate", "circular")
-
-
 def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
     """PyTorch's pad: `pad` lists (before, after) pairs starting from the LAST dimension,
     e.g. (1, 1, 2, 2) pads the last axis by 1 and the one before it by 2."""
-    if mode not in _PAD_MODES:
-        raise ValueError(f"pad mode {mode!r} not supported, use one of {_PAD_MODES}")
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad mode {mode!r} not supported, use one of {tuple(PAD_MODES)}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad {tuple(pad)} must have an even length of at most 2·{x.ndim} "
                          f"for a tensor of shape {x.shape}")
@@ -106,37 +108,12 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
             raise ValueError(f"reflect padding {before, after} must be smaller than the size "
                              f"{x.shape[axis]} of axis {axis}")
         widths[axis] = (before, after)
-    return MV.Pad.apply(x, tuple(widths), mode, value)
+    return PadFn.apply(x, tuple(widths), mode, value)
 
 
 # ---------------------------------------------------------------------------------------------
 # linear
 # ---------------------------------------------------------------------------------------------
-class Linear(Function):
-    """out = x Wᵀ + b.   x: (…, in), W: (out, in), b: (out,), out: (…, out).
-
-    ∂L/∂x = g W    ∂L/∂W = gᵀ x  (summed over all leading axes)    ∂L/∂b = Σ g
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
-        out = x @ weight.T
-        if bias is not None:
-            out += bias
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, weight = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])  # all leading axes are one batch axis
-        grad_x = g @ weight if need_x else None
-        grad_w = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
-        grad_b = g2.sum(axis=0) if need_b else None
-        return grad_x, grad_w, grad_b
-
-
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x Wᵀ + b, one graph node."""
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
@@ -144,56 +121,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{weight.shape} (last dims must agree)")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape} for weight of shape {weight.shape}")
-    return Linear.apply(x, weight, bias)
+    return LinearFn.apply(x, weight, bias)
 
 
 # ---------------------------------------------------------------------------------------------
 # batch_norm
 # ---------------------------------------------------------------------------------------------
-class BatchNorm(Function):
-    """out = γ · x̂ + β  with  x̂ = (x − μ) / √(σ² + ε), per channel (axis 1).
-
-    x: (N, C) or (N, C, L) or (N, C, H, W); statistics over every axis but the channel one
-    (m = N·L or N·H·W values per channel). In training μ, σ² are the batch mean and biased
-    variance, and they depend on x, which gives the famous backward:
-
-        ∂L/∂x = γ / (m·√(σ² + ε)) · (m·g − Σ g − x̂ · Σ g·x̂)
-
-    In evaluation μ, σ² are the running statistics (constants):  ∂L/∂x = g · γ / √(σ² + ε).
-    Both cases:  ∂L/∂γ = Σ g·x̂,   ∂L/∂β = Σ g.
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, mean, var, eps, batch_stats):
-        axes = (0,) + tuple(range(2, x.ndim))
-        shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over x
-        inv_std = 1.0 / np.sqrt(var + eps)
-        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
-        out = x_hat * weight.reshape(shape) if weight is not None else x_hat.copy()
-        if bias is not None:
-            out += bias.reshape(shape)
-        ctx.save_for_backward(x_hat, inv_std, weight)
-        ctx.axes, ctx.shape, ctx.batch_stats = axes, shape, batch_stats
-        return out.astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        x_hat, inv_std, weight = ctx.saved_tensors
-        axes, shape = ctx.axes, ctx.shape
-        sum_g = g.sum(axis=axes)
-        sum_g_xhat = (g * x_hat).sum(axis=axes)
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            scale = inv_std if weight is None else weight * inv_std
-            if ctx.batch_stats:
-                m = g.size // g.shape[1]
-                grad_x = (scale / m).reshape(shape) * (
-                    m * g - sum_g.reshape(shape) - x_hat * sum_g_xhat.reshape(shape))
-            else:
-                grad_x = g * scale.reshape(shape)
-        return grad_x, sum_g_xhat, sum_g, None, None, None, None
-
-
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -230,34 +163,12 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
         mean, var = running_mean.data, running_var.data
     mean, var = mean.astype(data.dtype, copy=False), var.astype(data.dtype, copy=False)
-    return BatchNorm.apply(x, weight, bias, mean, var, eps, bool(training))
+    return BatchNormFn.apply(x, weight, bias, mean, var, eps, bool(training))
 
 
 # ---------------------------------------------------------------------------------------------
 # embedding
 # ---------------------------------------------------------------------------------------------
-class Embedding(Function):
-    """out = W[idx].   idx: integers of any shape, W: (num, dim), out: idx.shape + (dim,).
-
-    ∂L/∂W[k] = Σ of g over the positions where idx == k (a scatter-add);
-    the row `padding_idx` gets no gradient.
-    """
-
-    @staticmethod
-    def forward(ctx, weight, idx, padding_idx):
-        ctx.num, ctx.idx, ctx.padding_idx = weight.shape[0], idx, padding_idx
-        return weight[idx]
-
-    @staticmethod
-    def backward(ctx, g):
-        from .._C import index_add  # compiled grad[idx[k]] += g[k]
-        grad = np.zeros((ctx.num, g.shape[-1]), dtype=g.dtype)
-        index_add.scatter_add(grad, ctx.idx.reshape(-1), g.reshape(-1, g.shape[-1]))
-        if ctx.padding_idx is not None:
-            grad[ctx.padding_idx] = 0
-        return grad, None, None
-
-
 def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of `weight` picked by the integer tensor `input`."""
     idx = np.asarray(input.data if isinstance(input, Tensor) else input)
@@ -269,4 +180,179 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
                          f"{idx.max()}] for a table of {num} rows")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
-    return Embedding.apply(weight, idx.astype(np.int64, copy=False), padding_idx)
+    return EmbeddingFn.apply(weight, idx.astype(np.int64, copy=False), padding_idx)
+
+
+# ---------------------------------------------------------------------------------------------
+# convolution (the Functions and the shape checks are in ops/conv.py)
+# ---------------------------------------------------------------------------------------------
+_FLOATS = (np.float32, np.float64)
+
+
+def _check_conv_tensors(fn: str, input, weight, bias) -> None:
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is None and name == "bias":
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fn}: {name} must be a Tensor, got {type(t).__name__}")
+        if t.dtype not in _FLOATS:
+            raise TypeError(f"{fn}: {name} of shape {t.shape} has dtype {t.dtype}; "
+                            "convolution needs float32 or float64")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != input.dtype:
+            raise TypeError(f"{fn}: input {input.shape} has dtype {input.dtype} but {name} "
+                            f"{t.shape} has dtype {t.dtype}; convert one of them (.to(dtype))")
+
+
+def _batched(fn: str, input: Tensor, weight: Tensor, dims: int, layout: str):
+    """Check ndim; an unbatched input (no N axis, as PyTorch allows) gets a batch of one."""
+    if weight.ndim != dims + 2:
+        raise ValueError(f"{fn}: expected a {dims + 2}-D weight {layout}, got shape {weight.shape}")
+    if input.ndim == dims + 1:
+        return input.unsqueeze(0), True
+    if input.ndim != dims + 2:
+        raise ValueError(f"{fn}: expected a {dims + 2}-D input (N, C, {'H, W' if dims == 2 else 'L'}) "
+                         f"or {dims + 1}-D unbatched, got shape {input.shape}")
+    return input, False
+
+
+def _bias_shape(bias):
+    return None if bias is None else bias.shape
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation), as torch.nn.functional.conv2d (formulas: Conv2dFn).
+
+    input (N, C, H, W) or (C, H, W); weight (O, C/groups, KH, KW); bias (O,) or None;
+    stride, padding, dilation: int or (h, w); padding may also be 'valid' or 'same'.
+    Returns (N, O, OH, OW), OH = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1.
+
+    >>> import tinygrad_edu as tg
+    >>> conv2d(tg.ones(2, 3, 8, 8), tg.ones(4, 3, 3, 3), stride=2, padding=1).shape
+    (2, 4, 4, 4)
+    """
+    _check_conv_tensors("conv2d", input, weight, bias)
+    x, unbatched = _batched("conv2d", input, weight, 2, "(O, C/groups, KH, KW)")
+    geo = conv.conv_geometry("conv2d", x.shape, weight.shape, _bias_shape(bias),
+                             stride, padding, dilation, groups)
+    out = conv.Conv2dFn.apply(x, weight, bias, geo)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution, as torch.nn.functional.conv1d: conv2d on images of height 1.
+
+    input (N, C, L) or (C, L); weight (O, C/groups, K); bias (O,) or None → (N, O, OL).
+
+    >>> import tinygrad_edu as tg
+    >>> conv1d(tg.ones(1, 1, 5), tg.ones(1, 1, 3)).numpy()
+    array([[[3., 3., 3.]]], dtype=float32)
+    """
+    _check_conv_tensors("conv1d", input, weight, bias)
+    x, unbatched = _batched("conv1d", input, weight, 1, "(O, C/groups, K)")
+    geo = conv.conv_geometry("conv1d", x.shape, weight.shape, _bias_shape(bias),
+                             stride, padding, dilation, groups)
+    height_one = conv.ConvGeometry((1,) + geo.stride, (0,) + geo.padding, (1,) + geo.dilation,
+                                   geo.groups, (1,) + geo.out_size)
+    out = conv.Conv1dFn.apply(x, weight, bias, height_one)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution, as torch.nn.functional.conv_transpose2d.
+
+    input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, KH, KW); bias (C_out,).
+    Returns (N, C_out, OH, OW), OH = (H−1)·s − 2p + d·(KH−1) + output_padding + 1.
+    output_padding (< stride or < dilation) only lengthens the output at the bottom/right.
+
+    >>> import tinygrad_edu as tg
+    >>> conv_transpose2d(tg.ones(1, 1, 2, 2), tg.ones(1, 1, 2, 2), stride=2).numpy()[0, 0]
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.]], dtype=float32)
+    """
+    _check_conv_tensors("conv_transpose2d", input, weight, bias)
+    x, unbatched = _batched("conv_transpose2d", input, weight, 2, "(C_in, C_out/groups, KH, KW)")
+    geo = conv.conv_transpose2d_geometry(x.shape, weight.shape, _bias_shape(bias), stride,
+                                         padding, output_padding, groups, dilation)
+    out = conv.ConvTranspose2dFn.apply(x, weight, bias, geo)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---------------------------------------------------------------------------------------------
+# pooling and resizing (the Functions and the window checks are in ops/pool.py)
+# ---------------------------------------------------------------------------------------------
+def _image(input, fname: str) -> np.ndarray:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}: input must be a Tensor, got {type(input).__name__}")
+    return input.data
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling over (C, H, W) or (N, C, H, W), as torch.nn.functional.max_pool2d.
+
+    stride defaults to kernel_size. With return_indices=True also returns the argmax of each
+    window as a flat index ih·W + iw into its (H, W) plane (an int64 Tensor without gradient)."""
+    x = _image(input, "max_pool2d")
+    pool.check_image(x, "max_pool2d")
+    window = pool.pool_window(x, "max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices:
+        return pool.MaxPool2dFn.apply(input, window, None)
+    indices: list = []
+    out = pool.MaxPool2dFn.apply(input, window, indices)
+    return out, Tensor(indices[0])
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling over (C, H, W) or (N, C, H, W), as torch.nn.functional.avg_pool2d."""
+    x = _image(input, "avg_pool2d")
+    pool.check_image(x, "avg_pool2d")
+    window = pool.pool_window(x, "avg_pool2d", kernel_size, stride, padding, 1, ceil_mode)
+    pool.check_divisor(divisor_override)
+    return pool.AvgPool2dFn.apply(input, window, bool(count_include_pad), divisor_override)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Nearest-neighbour resizing of (N, C, L) or (N, C, H, W), as torch.nn.functional.interpolate.
+
+    Give either `size` (the output's spatial size) or `scale_factor` (OH = ⌊H·scale⌋); an int or
+    a per-axis tuple. mode "nearest" (PyTorch's rule src = ⌊dst·in/out⌋) or "nearest-exact";
+    other modes raise NotImplementedError."""
+    fname = "interpolate"
+    x = _image(input, fname)
+    if mode not in ("nearest", "nearest-exact"):
+        raise NotImplementedError(f"{fname}: mode={mode!r} is not implemented; only 'nearest' "
+                                  "and 'nearest-exact'")
+    if align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes")
+    if x.ndim == 5:
+        raise NotImplementedError(f"{fname}: 5-D (volume) input of shape {x.shape} is not implemented")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{fname}: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
+                         f"{x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fname}: input must be a floating point tensor, got dtype {x.dtype} "
+                        f"(shape {x.shape})")
+    spatial = x.shape[2:]
+    if any(s == 0 for s in x.shape[1:]):
+        raise ValueError(f"{fname}: expected non-empty channel and spatial axes, got shape {x.shape}")
+    out_size, scales = pool.interpolate_sizes(spatial, size, scale_factor, recompute_scale_factor, fname)
+    exact = mode == "nearest-exact"
+    sources = [pool.nearest_sources(n, o, s, exact) for n, o, s in zip(spatial, out_size, scales)]
+    if x.ndim == 3:  # 1-D: resize an image of height 1
+        out = pool.UpsampleNearest2dFn.apply(input.unsqueeze(2), np.zeros(1, dtype=np.int64), sources[0])
+        return out.squeeze(2)
+    return pool.UpsampleNearest2dFn.apply(input, sources[0], sources[1])
+
+
+def upsample_nearest2d(input, size=None, scale_factor=None):
+    """interpolate(input, size, scale_factor, mode="nearest") for a 4-D input."""
+    return interpolate(input, size=size, scale_factor=scale_factor, mode="nearest")

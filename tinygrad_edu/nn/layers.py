@@ -19,18 +19,11 @@ import warnings
 
 import numpy as np
 
+from ..ops._args import ntuple
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter, Sequential
-
-
-def _pair(v, n: int = 2) -> tuple:
-    if isinstance(v, (tuple, list)):
-        if len(v) != n:
-            raise ValueError(f"expected an int or a tuple of {n} ints, got {v!r}")
-        return tuple(int(x) for x in v)
-    return (int(v),) * n
 
 
 def _empty(*shape) -> Parameter:
@@ -92,8 +85,8 @@ class _ConvNd(Module):
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode {padding_mode!r} is not one of {list(_PADDING_MODES)}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _pair(kernel_size, n), _pair(stride, n)
-        self.dilation, self.padding_mode = _pair(dilation, n), padding_mode
+        self.kernel_size, self.stride = ntuple(kernel_size, n, "kernel_size"), ntuple(stride, n, "stride")
+        self.dilation, self.padding_mode = ntuple(dilation, n, "dilation"), padding_mode
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"padding {padding!r} must be 'same', 'valid' or ints")
@@ -101,8 +94,8 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _pair(padding, n)
-        self.output_padding = _pair(output_padding, n)
+            self.padding = ntuple(padding, n, "padding")
+        self.output_padding = ntuple(output_padding, n, "output_padding")
         if transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:

@@ -1,6 +1,6 @@
 """Losses: functional forms (also in nn.functional) and the Module wrappers.
 
-Every loss is exact and finite even for logits of ±1000: cross_entropy goes through
+The Functions (forward, backward and formula of each) are in ops/loss.py. Every loss is exact and finite even for logits of ±1000: cross_entropy goes through
 log_softmax (the log-sum-exp trick) and the logit form of binary cross-entropy through
 softplus(z) = max(z, 0) + log(1 + e^{−|z|}), which never overflows.
 
@@ -17,8 +17,8 @@ import warnings
 
 import numpy as np
 
-from ..function import Function
-from ..tensor import Tensor
+from ..ops.loss import BCEWithLogitsFn, BinaryCrossEntropyFn, CrossEntropyFn, NLLFn
+from ..tensor import Tensor, where
 from .module import Module
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -47,75 +47,6 @@ def _as_tensor(t, like: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # nll_loss and cross_entropy
 # ---------------------------------------------------------------------------------------------
-def _pick(logp: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """logp[n, t[n, …], …] for every n, … (the class axis is axis 1)."""
-    if logp.ndim == 2:  # the common (N, C) case: plain fancy indexing is fastest
-        return logp[np.arange(len(t)), t]
-    return np.take_along_axis(logp, t[:, None], axis=1)[:, 0]
-
-
-def _place(shape: tuple, t: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Zeros of `shape` with values[n, …] written at class t[n, …]: the inverse of _pick."""
-    out = np.zeros(shape, dtype=values.dtype)
-    if len(shape) == 2:
-        out[np.arange(len(t)), t] = values
-    else:
-        np.put_along_axis(out, t[:, None], values[:, None], axis=1)
-    return out
-
-
-class NLL(Function):
-    """loss_n = −w[t_n] · logp[n, t_n]   (0 where t_n == ignore_index).
-
-    logp: (N, C, …), target t: (N, …). mean: Σ loss / Σ_n w[t_n] over the kept targets.
-    ∂L/∂logp[n, c] = −w[t_n] · g_n  if c == t_n, else 0   (g_n divided by Σ w for mean).
-    """
-
-    @staticmethod
-    def forward(ctx, logp, target, class_weight, ignore_index, reduction):
-        keep = target != ignore_index
-        safe_target = np.where(keep, target, 0)  # any valid class; masked out by w below
-        w = class_weight[safe_target] * keep  # (N, …): each target's weight, 0 if ignored
-        loss = -w * _pick(logp, safe_target)
-        ctx.save_for_backward(safe_target, w)
-        ctx.shape, ctx.reduction = logp.shape, reduction
-        if reduction == "none":
-            return loss
-        if reduction == "sum":
-            return loss.sum()
-        ctx.total_weight = w.sum()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return loss.sum() / ctx.total_weight  # nan when every target is ignored, as PyTorch
-
-    @staticmethod
-    def backward(ctx, g):
-        safe_target, w = ctx.saved_tensors
-        if ctx.reduction == "mean":  # (every target ignored: no gradient, as PyTorch)
-            g = g / ctx.total_weight if ctx.total_weight != 0 else np.zeros_like(g)
-        return _place(ctx.shape, safe_target, -w * g), None, None, None, None
-
-
-class CrossEntropy(Function):
-    """loss_n = −w[t_n] · log softmax(z_n)[t_n]   for logits z: (N, C, …), targets t: (N, …).
-
-    log_softmax then NLL in one node. The backward is the famous
-        ∂loss_n/∂z_n = w[t_n] · (softmax(z_n) − one_hot(t_n))
-    obtained here as NLL's backward followed by log_softmax's (g − softmax · Σ_c g).
-    """
-
-    @staticmethod
-    def forward(ctx, z, target, class_weight, ignore_index, reduction):
-        shifted = z - z.max(axis=1, keepdims=True)  # log-sum-exp trick: exact for ±1000
-        ctx.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return NLL.forward(ctx, ctx.logp, target, class_weight, ignore_index, reduction)
-
-    @staticmethod
-    def backward(ctx, g):
-        grad_logp = NLL.backward(ctx, g)[0]
-        softmax = np.exp(ctx.logp)
-        return grad_logp - softmax * grad_logp.sum(axis=1, keepdims=True), None, None, None, None
-
-
 def _check_class_target(input: Tensor, target: np.ndarray, ignore_index: int, name: str):
     if input.ndim not in (1,) and target.shape != (input.shape[0],) + input.shape[2:]:
         raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape "
@@ -152,7 +83,7 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
         return out.reshape(()) if reduction == "none" else out
     _check_class_target(input, t, ignore_index, "nll_loss")
     w = _class_weight(weight, input.shape[1], input.dtype)
-    return NLL.apply(input, t.astype(np.int64, copy=False), w, ignore_index, reduction)
+    return NLLFn.apply(input, t.astype(np.int64, copy=False), w, ignore_index, reduction)
 
 
 def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
@@ -170,7 +101,7 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     if t.dtype.kind in "iu" and input.ndim > 1 and label_smoothing == 0.0:  # the common case
         _check_class_target(input, t, ignore_index, "cross_entropy")
         w = _class_weight(weight, classes, input.dtype)
-        return CrossEntropy.apply(input, t.astype(np.int64, copy=False), w, ignore_index,
+        return CrossEntropyFn.apply(input, t.astype(np.int64, copy=False), w, ignore_index,
                                   reduction)
     logp = input.log_softmax(class_dim)
     wshape = (classes,) + (1,) * (input.ndim - class_dim - 1)  # broadcasts over axis 1
@@ -235,36 +166,12 @@ def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float =
     d = (input - _broadcast_pair(input, target, "smooth_l1_loss")).abs()
     if beta == 0:
         return _reduce(d, reduction)
-    from ..tensor import where
     return _reduce(where(d.data < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
 
 
 # ---------------------------------------------------------------------------------------------
 # binary cross-entropy
 # ---------------------------------------------------------------------------------------------
-class BinaryCrossEntropy(Function):
-    """loss = −w · (t·log p + (1 − t)·log(1 − p)), each log clamped at −100 as PyTorch.
-
-    ∂loss/∂p = w · (p − t) / (p·(1 − p))   (the denominator kept ≥ 1e-12).
-    """
-
-    @staticmethod
-    def forward(ctx, p, t, w):
-        with np.errstate(divide="ignore"):  # log 0 = −inf, clamped to −100 next
-            log_p = np.maximum(np.log(p), -100)
-            log_1mp = np.maximum(np.log1p(-p), -100)
-        ctx.save_for_backward(p, t, w)
-        return -w * (t * log_p + (1 - t) * log_1mp)
-
-    @staticmethod
-    def backward(ctx, g):
-        p, t, w = ctx.saved_tensors
-        grad_p = g * w * (p - t) / np.maximum(p * (1 - p), 1e-12)
-        with np.errstate(divide="ignore"):
-            grad_t = g * w * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
-        return grad_p, (grad_t if ctx.needs_input_grad[1] else None), None
-
-
 def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
     """BCE of probabilities `input` in [0, 1]. Prefer binary_cross_entropy_with_logits:
     it takes logits and is exact where p rounds to 0 or 1."""
@@ -278,31 +185,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                          "(give probabilities, or use binary_cross_entropy_with_logits)")
     w = np.ones((), dtype=input.dtype) if weight is None else _target_array(weight).astype(input.dtype)
-    return _reduce(BinaryCrossEntropy.apply(input, target, w), reduction)
-
-
-class BCEWithLogits(Function):
-    """loss = w · ((1 − t)·z + (1 + (q − 1)·t) · softplus(−z))   (q = pos_weight, default 1),
-    the same as −w·(q·t·log σ(z) + (1 − t)·log(1 − σ(z))), written to never overflow.
-
-    ∂loss/∂z = w · ((1 − t) − (1 + (q − 1)·t) · σ(−z))   which is w·(σ(z) − t) when q = 1.
-    ∂loss/∂t = w · (−z + (q − 1) · softplus(−z)).
-    """
-
-    @staticmethod
-    def forward(ctx, z, t, w, q):
-        softplus_neg = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))  # log(1 + e^{−z})
-        scale = 1 + (q - 1) * t
-        ctx.save_for_backward(z, t, w, q, softplus_neg)
-        return w * ((1 - t) * z + scale * softplus_neg)
-
-    @staticmethod
-    def backward(ctx, g):
-        z, t, w, q, softplus_neg = ctx.saved_tensors
-        sig_neg = 0.5 * (1 - np.tanh(0.5 * z))  # σ(−z) = (1 − tanh(z/2)) / 2, stable
-        grad_z = g * w * ((1 - t) - (1 + (q - 1) * t) * sig_neg)
-        grad_t = g * w * (-z + (q - 1) * softplus_neg) if ctx.needs_input_grad[1] else None
-        return grad_z, grad_t, None, None
+    return _reduce(BinaryCrossEntropyFn.apply(input, target, w), reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
@@ -316,7 +199,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
     dtype = input.dtype
     w = np.ones((), dtype=dtype) if weight is None else _target_array(weight).astype(dtype)
     q = np.ones((), dtype=dtype) if pos_weight is None else _target_array(pos_weight).astype(dtype)
-    return _reduce(BCEWithLogits.apply(input, target, w, q), reduction)
+    return _reduce(BCEWithLogitsFn.apply(input, target, w, q), reduction)
 
 
 # ---------------------------------------------------------------------------------------------

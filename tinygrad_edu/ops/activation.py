@@ -7,7 +7,7 @@ import numpy as np
 from ..function import Function
 
 
-class ReLU(Function):
+class ReLUFn(Function):
     """out = max(x, 0).   ∂L/∂x = g · [x > 0].
 
     Shapes: x, out, g: one shape (…).
@@ -33,7 +33,7 @@ class ReLU(Function):
         return g * (out > 0)
 
 
-class LeakyReLU(Function):
+class LeakyReLUFn(Function):
     """out = x if x > 0 else slope·x.   ∂L/∂x = g · (1 if x > 0 else slope).
 
     Shapes: x, out, g: one shape (…);  slope: a number.
@@ -53,7 +53,7 @@ class LeakyReLU(Function):
         return np.where(x > 0, g, g * ctx.slope), None
 
 
-class ELU(Function):
+class ELUFn(Function):
     """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (1 if x > 0 else out + α).
 
     Shapes: x, out, g: one shape (…);  α: a number.
@@ -74,7 +74,7 @@ class ELU(Function):
         return np.where(x > 0, g, g * (out + ctx.alpha)), None
 
 
-class Sigmoid(Function):
+class SigmoidFn(Function):
     """out = σ(x) = 1 / (1 + e⁻ˣ).   ∂L/∂x = g · out · (1 − out).
 
     Shapes: x, out, g: one shape (…).
@@ -96,7 +96,7 @@ class Sigmoid(Function):
         return g * out * (1 - out)
 
 
-class Tanh(Function):
+class TanhFn(Function):
     """out = tanh(x).   ∂L/∂x = g · (1 − out²).
 
     Shapes: x, out, g: one shape (…).
@@ -116,7 +116,7 @@ class Tanh(Function):
         return g * (1 - out * out)
 
 
-class Softmax(Function):
+class SoftmaxFn(Function):
     """out_i = e^{x_i} / Σ_j e^{x_j} along `dim`.   ∂L/∂x = out · (g − Σ_j g_j·out_j).
 
     Shapes: x, out, g: one shape (…, n, …), n along `dim`;  the sum Σ_j runs along `dim`.
@@ -138,7 +138,7 @@ class Softmax(Function):
         return out * (g - (g * out).sum(axis=ctx.dim, keepdims=True)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFn(Function):
     """out_i = x_i − log Σ_j e^{x_j} along `dim`.   ∂L/∂x = g − softmax(x) · Σ_j g_j.
 
     Shapes: x, out, g: one shape (…, n, …), n along `dim`;  the sum Σ_j runs along `dim`.
@@ -160,7 +160,7 @@ class LogSoftmax(Function):
         return g - np.exp(out) * g.sum(axis=ctx.dim, keepdims=True), None
 
 
-class Dropout(Function):
+class DropoutFn(Function):
     """out = x · mask / (1 − p), mask_i ~ Bernoulli(1 − p).   ∂L/∂x = g · mask / (1 − p).
 
     `mask` is drawn by the caller (from tinygrad_edu's seeded generator) and passed in, already

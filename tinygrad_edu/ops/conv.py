@@ -1,24 +1,26 @@
 """Convolution: conv2d, conv1d and conv_transpose2d as autograd Functions over compiled kernels.
 
 Shapes (PyTorch's): x (N, C, H, W), W (O, C/groups, KH, KW), b (O,), h (N, O, OH, OW);
-s stride, p padding, d dilation. Convolution is cross-correlation, as on the slides:
+s stride, p padding, d dilation. Convolution is cross-correlation, as on the slides. The
+formulas, forward and backward, are written out once, in `Conv2dFn`'s docstring below; the
+compiled loops (csrc/conv.pyx) and the numpy reference (reference/conv.py) point back to it.
 
-    h[n,o,i,j]  = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n,c, i·s+m·d−p, j·s+k·d−p]   (zero outside X)
-    ∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n,c, i·s+m·d−p, j·s+k·d−p] · ∂h[n,o,i,j]
-    ∂b[o]       = Σ_n Σ_i Σ_j ∂h[n,o,i,j]
-    ∂X          = the same sum scattered back: ∂X[n,c, i·s+m·d−p, j·s+k·d−p] += W[o,c,m,k]·∂h[n,o,i,j]
-    OH          = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1
+One op, one name, all the way down:
 
-The loops live in csrc/conv.pyx (two paths, chosen by `tinygrad_edu.set_backend`: "fast" =
-im2col + BLAS, "direct" = the loop nest of the formula); tinygrad_edu/reference/conv.py has the
-same sums as plain numpy. The slide example, a 3×3 input and a 2×2 kernel (so h is 2×2), with
-every ∂W sum written out:
+    F.conv2d (nn/functional.py)  →  Conv2dFn (here)  →  _C.conv.conv2d_forward_fast / _direct
+    (csrc/conv.pyx)  →  reference.conv.conv2d_forward (the oracle)  →  tests/test_conv.py
+
+"fast" (the default) = im2col + BLAS, "direct" = the loop nest of the formula; chosen by
+`tinygrad_edu.set_backend`, both tested against the reference.
+
+The slide example, a 3×3 input and a 2×2 kernel (so h is 2×2), with every ∂W sum written out:
 
 >>> import numpy as np
 >>> import tinygrad_edu as tg
+>>> import tinygrad_edu.nn.functional as F
 >>> X = tg.Tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3))       # X11 … X33 = 1 … 9
 >>> W = tg.Tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), requires_grad=True)
->>> h = conv2d(X, W)                                               # h11 = X11·W11 + X12·W12 + X21·W21 + X22·W22
+>>> h = F.conv2d(X, W)                                               # h11 = X11·W11 + X12·W12 + X21·W21 + X22·W22
 >>> h.data[0, 0]
 array([[37., 47.],
        [67., 77.]])
@@ -47,9 +49,7 @@ import numpy as np
 from .._C import conv as _kernels
 from ..backend import get_backend
 from ..function import Function
-from ..tensor import Tensor
-
-_FLOATS = (np.float32, np.float64)
+from ._args import ntuple
 
 
 class ConvGeometry(NamedTuple):
@@ -96,13 +96,23 @@ def _contiguous(*arrays):
 # ---------------------------------------------------------------------------------------------
 # Functions
 # ---------------------------------------------------------------------------------------------
-class Conv2d(Function):
+class Conv2dFn(Function):
     """h = conv2d(x, W) + b.   x (N, C, H, W), W (O, C/groups, KH, KW), b (O,) → h (N, O, OH, OW).
 
-    ∂L/∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n,c, i·s+m·d−p, j·s+k·d−p] · g[n,o,i,j]
-    ∂L/∂b[o]       = Σ_n Σ_i Σ_j g[n,o,i,j]
-    ∂L/∂X          = g scattered through W (= conv_transpose2d(g, W))
+    The formulas of the slides (every other file points here), with g = ∂L/∂h:
+
+        h[n,o,i,j]     = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n,c, i·s+m·d−p, j·s+k·d−p]  (0 outside X)
+        ∂L/∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n,c, i·s+m·d−p, j·s+k·d−p] · g[n,o,i,j]
+        ∂L/∂b[o]       = Σ_n Σ_i Σ_j g[n,o,i,j]
+        ∂L/∂X[n,c, i·s+m·d−p, j·s+k·d−p] += W[o,c,m,k] · g[n,o,i,j]   (the same sum, scattered:
+                         the full correlation of g with the flipped kernel, conv_transpose2d(g, W))
+        OH             = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1
+
+    With groups, channel c only meets the output channels o of its own group.
     """
+
+    rule = ("∂W[o,c,m,k] = Σ_n,i,j X[n,c,i·s+m·d−p, j·s+k·d−p]·g[n,o,i,j];  ∂b[o] = Σ_n,i,j "
+            "g[n,o,i,j];  ∂X = g scattered back through W (conv_transpose2d(g, W))")
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
@@ -127,24 +137,27 @@ class Conv2d(Function):
         return dx, dw, db, None
 
 
-class Conv1d(Function):
+class Conv1dFn(Function):
     """conv2d on a height-1 image: x (N, C, L), W (O, C/groups, K) → h (N, O, OL).
 
-    Same formulas as Conv2d with m = 0 and i = 0: ∂W[o,c,k] = Σ_n Σ_j X[n,c, j·s+k·d−p]·g[n,o,j].
+    Same formulas as Conv2dFn with m = 0 and i = 0: ∂W[o,c,k] = Σ_n Σ_j X[n,c, j·s+k·d−p]·g[n,o,j].
     """
+
+    rule = ("∂W[o,c,k] = Σ_n,j X[n,c,j·s+k·d−p]·g[n,o,j];  ∂b[o] = Σ_n,j g[n,o,j];  "
+            "∂X = g scattered back through W")
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
-        h = Conv2d.forward(ctx, x[:, :, np.newaxis, :], w[:, :, np.newaxis, :], b, geo)
+        h = Conv2dFn.forward(ctx, x[:, :, np.newaxis, :], w[:, :, np.newaxis, :], b, geo)
         return h[:, :, 0, :]
 
     @staticmethod
     def backward(ctx, g):
-        dx, dw, db, _ = Conv2d.backward(ctx, g[:, :, np.newaxis, :])
+        dx, dw, db, _ = Conv2dFn.backward(ctx, g[:, :, np.newaxis, :])
         return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db, None
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2dFn(Function):
     """out = conv_transpose2d(x, W) + b: the adjoint of conv2d, run on the same kernels.
 
     x (N, C_in, H, W), W (C_in, C_out/groups, KH, KW) → out (N, C_out, OH, OW),
@@ -158,6 +171,9 @@ class ConvTranspose2d(Function):
         ∂L/∂W    = conv2d's ∂W with X = g, ∂h = x:  Σ_n Σ_i Σ_j g[n,co, i·s+m·d−p, j·s+k·d−p]·x[n,ci,i,j]
         ∂L/∂b    = Σ_n Σ_i Σ_j g[n,co,i,j]
     """
+
+    rule = ("∂x = conv2d(g, W) (gather where the forward scattered);  ∂W[ci,co,m,k] = Σ_n,i,j "
+            "g[n,co,i·s+m·d−p, j·s+k·d−p]·x[n,ci,i,j];  ∂b[co] = Σ_n,i,j g[n,co,i,j]")
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
@@ -184,33 +200,9 @@ class ConvTranspose2d(Function):
 
 
 # ---------------------------------------------------------------------------------------------
-# Argument checks (PyTorch's rules), then the public functions
+# Argument checks (PyTorch's rules) on shapes, before a kernel runs. The Tensor-level functions
+# conv2d, conv1d and conv_transpose2d (nn/functional.py) call these.
 # ---------------------------------------------------------------------------------------------
-def _tuple(value, n: int, name: str, fn: str) -> tuple:
-    """An int or a sequence of n ints as an n-tuple of Python ints."""
-    items = value if isinstance(value, (tuple, list)) else (value,) * n
-    if len(items) != n:
-        raise ValueError(f"{fn}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
-        raise TypeError(f"{fn}: {name} must hold ints, got {value!r}")
-    return tuple(int(v) for v in items)
-
-
-def _check_tensors(fn: str, input, weight, bias) -> None:
-    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
-        if t is None and name == "bias":
-            continue
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{fn}: {name} must be a Tensor, got {type(t).__name__}")
-        if t.dtype not in _FLOATS:
-            raise TypeError(f"{fn}: {name} of shape {t.shape} has dtype {t.dtype}; "
-                            "convolution needs float32 or float64")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != input.dtype:
-            raise TypeError(f"{fn}: input {input.shape} has dtype {input.dtype} but {name} "
-                            f"{t.shape} has dtype {t.dtype}; convert one of them (.to(dtype))")
-
-
 def _check_groups(fn: str, shapes: str, groups) -> int:
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool):
         raise TypeError(f"{fn}: groups must be an int, got {groups!r} ({shapes})")
@@ -228,13 +220,15 @@ def _check_positive(fn: str, shapes: str, stride, dilation, padding) -> None:
         raise ValueError(f"{fn}: padding must not be negative, got {padding} ({shapes})")
 
 
-def _conv_geometry(fn, x_shape, w_shape, has_bias_shape, stride, padding, dilation, groups):
-    """Check a convolution's arguments (spatial dims = len(x_shape) − 2) and size its output."""
+def conv_geometry(fn, x_shape, w_shape, bias_shape, stride, padding, dilation,
+                  groups) -> ConvGeometry:
+    """Check a convolution's arguments (spatial dims = len(x_shape) − 2) and size its output:
+    OH = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1 per spatial axis."""
     dims = len(x_shape) - 2
     shapes = f"input {x_shape}, weight {w_shape}"
     groups = _check_groups(fn, shapes, groups)
-    stride = _tuple(stride, dims, "stride", fn)
-    dilation = _tuple(dilation, dims, "dilation", fn)
+    stride = ntuple(stride, dims, "stride", fn)
+    dilation = ntuple(dilation, dims, "dilation", fn)
     kernel = tuple(w_shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
@@ -249,7 +243,7 @@ def _conv_geometry(fn, x_shape, w_shape, has_bias_shape, stride, padding, dilati
             raise ValueError(f"{fn}: padding must be 'same', 'valid', an int or a tuple, got "
                              f"{padding!r} ({shapes})")
     else:
-        pad_before = _tuple(padding, dims, "padding", fn)
+        pad_before = ntuple(padding, dims, "padding", fn)
         total_pad = tuple(2 * p for p in pad_before)
     _check_positive(fn, shapes, stride, dilation, pad_before)
     out_channels, in_per_group = w_shape[0], w_shape[1]
@@ -259,8 +253,8 @@ def _conv_geometry(fn, x_shape, w_shape, has_bias_shape, stride, padding, dilati
     if out_channels % groups:
         raise ValueError(f"{fn}: weight of shape {w_shape} has {out_channels} output channels, "
                          f"not divisible by groups={groups}")
-    if has_bias_shape is not None and tuple(has_bias_shape) != (out_channels,):
-        raise ValueError(f"{fn}: bias of shape {tuple(has_bias_shape)} does not match weight "
+    if bias_shape is not None and tuple(bias_shape) != (out_channels,):
+        raise ValueError(f"{fn}: bias of shape {tuple(bias_shape)} does not match weight "
                          f"{w_shape}: expected ({out_channels},)")
     out_size = []
     for size, k, s, p, d in zip(x_shape[2:], kernel, stride, total_pad, dilation):
@@ -269,107 +263,41 @@ def _conv_geometry(fn, x_shape, w_shape, has_bias_shape, stride, padding, dilati
             raise ValueError(f"{fn}: kernel {kernel} (dilation {dilation}, extent {span}) is larger "
                              f"than the padded input: input {x_shape}, padding {pad_before}")
         out_size.append((size + p - span) // s + 1)
-    return stride, pad_before, dilation, groups, tuple(out_size)
+    return ConvGeometry(stride, pad_before, dilation, groups, tuple(out_size))
 
 
-def _batched(fn: str, input: Tensor, weight: Tensor, dims: int, layout: str):
-    """Check ndim; an unbatched input (no N axis, as PyTorch allows) gets a batch of one."""
-    if weight.ndim != dims + 2:
-        raise ValueError(f"{fn}: expected a {dims + 2}-D weight {layout}, got shape {weight.shape}")
-    if input.ndim == dims + 1:
-        return input.unsqueeze(0), True
-    if input.ndim != dims + 2:
-        raise ValueError(f"{fn}: expected a {dims + 2}-D input (N, C, {'H, W' if dims == 2 else 'L'}) "
-                         f"or {dims + 1}-D unbatched, got shape {input.shape}")
-    return input, False
-
-
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation), as torch.nn.functional.conv2d.
-
-    input (N, C, H, W) or (C, H, W); weight (O, C/groups, KH, KW); bias (O,) or None;
-    stride, padding, dilation: int or (h, w); padding may also be 'valid' or 'same'.
-    Returns (N, O, OH, OW), OH = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1.
-
-    >>> import tinygrad_edu as tg
-    >>> conv2d(tg.ones(2, 3, 8, 8), tg.ones(4, 3, 3, 3), stride=2, padding=1).shape
-    (2, 4, 4, 4)
-    """
-    _check_tensors("conv2d", input, weight, bias)
-    x, unbatched = _batched("conv2d", input, weight, 2, "(O, C/groups, KH, KW)")
-    stride, pad, dilation, groups, out_size = _conv_geometry(
-        "conv2d", x.shape, weight.shape, None if bias is None else bias.shape,
-        stride, padding, dilation, groups)
-    out = Conv2d.apply(x, weight, bias, ConvGeometry(stride, pad, dilation, groups, out_size))
-    return out.squeeze(0) if unbatched else out
-
-
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution, as torch.nn.functional.conv1d: conv2d on images of height 1.
-
-    input (N, C, L) or (C, L); weight (O, C/groups, K); bias (O,) or None → (N, O, OL).
-
-    >>> import tinygrad_edu as tg
-    >>> conv1d(tg.ones(1, 1, 5), tg.ones(1, 1, 3)).numpy()
-    array([[[3., 3., 3.]]], dtype=float32)
-    """
-    _check_tensors("conv1d", input, weight, bias)
-    x, unbatched = _batched("conv1d", input, weight, 1, "(O, C/groups, K)")
-    stride, pad, dilation, groups, out_size = _conv_geometry(
-        "conv1d", x.shape, weight.shape, None if bias is None else bias.shape,
-        stride, padding, dilation, groups)
-    geo = ConvGeometry((1,) + stride, (0,) + pad, (1,) + dilation, groups, (1,) + out_size)
-    out = Conv1d.apply(x, weight, bias, geo)
-    return out.squeeze(0) if unbatched else out
-
-
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
-    """Transposed 2-D convolution, as torch.nn.functional.conv_transpose2d.
-
-    input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, KH, KW); bias (C_out,).
-    Returns (N, C_out, OH, OW), OH = (H−1)·s − 2p + d·(KH−1) + output_padding + 1.
-    output_padding (< stride or < dilation) only lengthens the output at the bottom/right.
-
-    >>> import tinygrad_edu as tg
-    >>> conv_transpose2d(tg.ones(1, 1, 2, 2), tg.ones(1, 1, 2, 2), stride=2).numpy()[0, 0]
-    array([[1., 1., 1., 1.],
-           [1., 1., 1., 1.],
-           [1., 1., 1., 1.],
-           [1., 1., 1., 1.]], dtype=float32)
-    """
+def conv_transpose2d_geometry(x_shape, w_shape, bias_shape, stride, padding, output_padding,
+                              groups, dilation) -> ConvGeometry:
+    """Check conv_transpose2d's arguments and size its output:
+    OH = (H−1)·s − 2p + d·(KH−1) + output_padding + 1."""
     fn = "conv_transpose2d"
-    _check_tensors(fn, input, weight, bias)
-    x, unbatched = _batched(fn, input, weight, 2, "(C_in, C_out/groups, KH, KW)")
-    shapes = f"input {x.shape}, weight {weight.shape}"
+    shapes = f"input {x_shape}, weight {w_shape}"
     groups = _check_groups(fn, shapes, groups)
-    stride = _tuple(stride, 2, "stride", fn)
-    dilation = _tuple(dilation, 2, "dilation", fn)
+    stride = ntuple(stride, 2, "stride", fn)
+    dilation = ntuple(dilation, 2, "dilation", fn)
     if isinstance(padding, str):
         raise ValueError(f"{fn}: padding must be an int or a tuple, got {padding!r} ({shapes})")
-    padding = _tuple(padding, 2, "padding", fn)
-    output_padding = _tuple(output_padding, 2, "output_padding", fn)
+    padding = ntuple(padding, 2, "padding", fn)
+    output_padding = ntuple(output_padding, 2, "output_padding", fn)
     _check_positive(fn, shapes, stride, dilation, padding)
     for op, s, d in zip(output_padding, stride, dilation):
         if op < 0 or op >= max(s, d):
             raise ValueError(f"{fn}: output_padding {output_padding} must be ≥ 0 and smaller than "
                              f"either stride {stride} or dilation {dilation} ({shapes})")
-    in_channels, out_per_group = weight.shape[0], weight.shape[1]
-    if x.shape[1] != in_channels:
-        raise ValueError(f"{fn}: input of shape {x.shape} has {x.shape[1]} channels, but weight of "
-                         f"shape {weight.shape} expects {in_channels}")
+    in_channels, out_per_group = w_shape[0], w_shape[1]
+    if x_shape[1] != in_channels:
+        raise ValueError(f"{fn}: input of shape {x_shape} has {x_shape[1]} channels, but weight of "
+                         f"shape {w_shape} expects {in_channels}")
     if in_channels % groups:
-        raise ValueError(f"{fn}: weight of shape {weight.shape} has {in_channels} input channels, "
+        raise ValueError(f"{fn}: weight of shape {w_shape} has {in_channels} input channels, "
                          f"not divisible by groups={groups}")
     out_channels = out_per_group * groups
-    if bias is not None and bias.shape != (out_channels,):
-        raise ValueError(f"{fn}: bias of shape {bias.shape} does not match weight {weight.shape} "
+    if bias_shape is not None and tuple(bias_shape) != (out_channels,):
+        raise ValueError(f"{fn}: bias of shape {tuple(bias_shape)} does not match weight {w_shape} "
                          f"with groups={groups}: expected ({out_channels},)")
     out_size = tuple((size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
-                     zip(x.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding))
+                     zip(x_shape[2:], stride, padding, dilation, w_shape[2:], output_padding))
     if min(out_size) <= 0:
-        raise ValueError(f"{fn}: input {x.shape}, weight {weight.shape}, stride {stride}, padding "
+        raise ValueError(f"{fn}: input {x_shape}, weight {w_shape}, stride {stride}, padding "
                          f"{padding}, dilation {dilation} give an empty output of size {out_size}")
-    geo = ConvGeometry(stride, padding, dilation, groups, out_size)
-    out = ConvTranspose2d.apply(x, weight, bias, geo)
-    return out.squeeze(0) if unbatched else out
+    return ConvGeometry(stride, padding, dilation, groups, out_size)

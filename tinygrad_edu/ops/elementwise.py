@@ -12,7 +12,7 @@ import numpy as np
 from ..function import Function
 
 
-class Add(Function):
+class AddFn(Function):
     """out = a + b.   ∂L/∂a = g,  ∂L/∂b = g.
 
     Shapes: a, b: broadcastable;  out, g, and the returned ∂L/∂a, ∂L/∂b: the broadcast shape
@@ -30,7 +30,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class SubFn(Function):
     """out = a − b.   ∂L/∂a = g,  ∂L/∂b = −g.
 
     Shapes: a, b: broadcastable;  out, g: the broadcast shape.
@@ -47,7 +47,7 @@ class Sub(Function):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class MulFn(Function):
     """out = a · b.   ∂L/∂a = g · b,  ∂L/∂b = g · a.
 
     Shapes: a, b: broadcastable;  out, g: the broadcast shape.
@@ -73,7 +73,7 @@ class Mul(Function):
         return (g * b if need_a else None), (g * a if need_b else None)
 
 
-class Div(Function):
+class DivFn(Function):
     """out = a / b.   ∂L/∂a = g / b,  ∂L/∂b = −g · a / b².
 
     Shapes: a, b: broadcastable;  out, g: the broadcast shape.
@@ -93,7 +93,7 @@ class Div(Function):
         return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
 
 
-class Pow(Function):
+class PowFn(Function):
     """out = aᵇ.   ∂L/∂a = g · b · aᵇ⁻¹,  ∂L/∂b = g · aᵇ · ln a  (0 where a = 0 and b ≥ 0).
 
     Shapes: a, b: broadcastable (b is often a Python number);  out, g: the broadcast shape.
@@ -122,7 +122,7 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Neg(Function):
+class NegFn(Function):
     """out = −a.   ∂L/∂a = −g.
 
     Shapes: a, out, g: one shape.
@@ -139,7 +139,7 @@ class Neg(Function):
         return -g
 
 
-class Exp(Function):
+class ExpFn(Function):
     """out = eᵃ.   ∂L/∂a = g · eᵃ = g · out.
 
     Shapes: a, out, g: one shape.
@@ -159,7 +159,7 @@ class Exp(Function):
         return g * out
 
 
-class Log(Function):
+class LogFn(Function):
     """out = ln a.   ∂L/∂a = g / a.
 
     Shapes: a, out, g: one shape.
@@ -178,7 +178,7 @@ class Log(Function):
         return g / a
 
 
-class Sqrt(Function):
+class SqrtFn(Function):
     """out = √a.   ∂L/∂a = g / (2·√a) = g / (2·out).
 
     Shapes: a, out, g: one shape.
@@ -198,7 +198,7 @@ class Sqrt(Function):
         return g / (2 * out)
 
 
-class Abs(Function):
+class AbsFn(Function):
     """out = |a|.   ∂L/∂a = g · sign(a)   (0 at a = 0, as PyTorch).
 
     Shapes: a, out, g: one shape.
@@ -217,7 +217,7 @@ class Abs(Function):
         return g * np.sign(a)
 
 
-class Maximum(Function):
+class MaximumFn(Function):
     """out = max(a, b) elementwise.   g goes to the larger input; a tie splits it g/2, g/2.
     As a formula: ∂L/∂a = g · ([a > b] + ½[a = b]),  ∂L/∂b = g − ∂L/∂a.
 
@@ -239,7 +239,7 @@ class Maximum(Function):
         return g * share_a, g * (1 - share_a)
 
 
-class Minimum(Function):
+class MinimumFn(Function):
     """out = min(a, b) elementwise.   g goes to the smaller input; a tie splits it g/2, g/2.
     As a formula: ∂L/∂a = g · ([a < b] + ½[a = b]),  ∂L/∂b = g − ∂L/∂a.
 
@@ -261,7 +261,7 @@ class Minimum(Function):
         return g * share_a, g * (1 - share_a)
 
 
-class Clip(Function):
+class ClipFn(Function):
     """out = min(max(a, low), high).   ∂L/∂a = g where low ≤ a ≤ high, else 0.
 
     Shapes: a, out, g: one shape;  low, high: numbers or None (no limit).
@@ -286,7 +286,7 @@ class Clip(Function):
         return g * inside, None, None
 
 
-class Where(Function):
+class WhereFn(Function):
     """out = a where cond else b.   ∂L/∂a = g·cond,  ∂L/∂b = g·(not cond).
 
     Shapes: cond, a, b: broadcastable;  out, g: the broadcast shape;  cond gets no gradient.
@@ -307,7 +307,7 @@ class Where(Function):
         return None, np.where(cond, g, zero), np.where(cond, zero, g)
 
 
-class Cast(Function):
+class CastFn(Function):
     """out = a converted to another float dtype.   ∂L/∂a = g converted back.
 
     Shapes: a, out, g: one shape.

@@ -11,7 +11,7 @@ def _swap_last(m):
     return np.swapaxes(m, -1, -2)
 
 
-class MatMul(Function):
+class MatMulFn(Function):
     """out = a @ b.   ∂L/∂a = g @ bᵀ,  ∂L/∂b = aᵀ @ g.
 
     Shapes: a: (…, n, k),  b: (…, k, m),  out and g: (…, n, m);

@@ -7,7 +7,7 @@ import numpy as np
 from ..function import Function
 
 
-class Reshape(Function):
+class ReshapeFn(Function):
     """out = x viewed with a new shape (same elements, same order).   ∂L/∂x = g reshaped back.
 
     Shapes: x: (…) with N elements;  out, g: `shape` (N elements);  ∂L/∂x: x's shape.
@@ -25,7 +25,7 @@ class Reshape(Function):
         return np.reshape(g, ctx.shape), None
 
 
-class Permute(Function):
+class PermuteFn(Function):
     """out = x with its axes reordered: out.shape[i] = x.shape[order[i]].   ∂L/∂x = g permuted
     by the inverse order.
 
@@ -44,7 +44,7 @@ class Permute(Function):
         return np.transpose(g, np.argsort(ctx.order)), None
 
 
-class Expand(Function):
+class ExpandFn(Function):
     """out = x broadcast to `shape` (size-1 axes repeated).   ∂L/∂x = g summed over the
     repeated axes (the engine does the summing, as for any broadcast).
 
@@ -73,7 +73,7 @@ def _is_basic(index) -> bool:
     return True
 
 
-class GetItem(Function):
+class GetItemFn(Function):
     """out = x[index] (numpy rules: ints, slices, None, ..., boolean masks, integer arrays).
 
     ∂L/∂x = zeros of x's shape with g scattered back to the picked positions. An integer array
@@ -102,7 +102,7 @@ class GetItem(Function):
         return grad, None
 
 
-class Cat(Function):
+class CatFn(Function):
     """out = the inputs joined along `dim`.   ∂L/∂x_k = the slice of g where x_k landed.
 
     Shapes: x_k: (…, n_k, …);  out, g: (…, Σ_k n_k, …) along dim;  ∂L/∂x_k: x_k's shape.
@@ -121,7 +121,7 @@ class Cat(Function):
         return (None, *np.split(g, ctx.bounds, axis=ctx.dim))
 
 
-class Stack(Function):
+class StackFn(Function):
     """out = the inputs stacked along a new axis `dim`.   ∂L/∂x_k = g[..., k, ...] on that axis.
 
     Shapes: x_k: (…), all alike;  out, g: (…, K, …) with the new axis K at dim;  ∂L/∂x_k: (…).
@@ -140,11 +140,11 @@ class Stack(Function):
 
 
 # PyTorch's padding modes and their numpy names.
-_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
               "circular": "wrap"}
 
 
-class Pad(Function):
+class PadFn(Function):
     """out = x padded; `widths` is numpy's ((before, after), ...) for every axis.
 
     constant: out = x placed inside a frame of `value`;  ∂L/∂x = g cut out of the frame.
@@ -162,7 +162,7 @@ class Pad(Function):
         if mode == "constant":
             return np.pad(x, widths, mode="constant", constant_values=value)
         # Pad a grid of element numbers the same way: it says which x element each output copies.
-        ctx.source = np.pad(np.arange(x.size).reshape(x.shape), widths, mode=_PAD_MODES[mode])
+        ctx.source = np.pad(np.arange(x.size).reshape(x.shape), widths, mode=PAD_MODES[mode])
         return x.reshape(-1)[ctx.source]
 
     @staticmethod

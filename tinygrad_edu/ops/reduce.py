@@ -20,7 +20,7 @@ def _count(shape, dims):
     return int(np.prod([shape[d] for d in dims])) if dims else 1
 
 
-class Sum(Function):
+class SumFn(Function):
     """out = Σ_dims x.   ∂L/∂x = g broadcast back over the summed axes (each x_i counted once).
 
     Shapes: x: (…);  out, g: x's shape without the summed axes (size 1 with keepdim);
@@ -39,7 +39,7 @@ class Sum(Function):
         return np.broadcast_to(_restore(g, ctx.dims, ctx.keepdim), ctx.shape), None, None
 
 
-class Mean(Function):
+class MeanFn(Function):
     """out = (1/N) Σ_dims x, N = number of summed elements.   ∂L/∂x = g / N, broadcast back.
 
     Shapes: x: (…);  out, g: x's shape without the averaged axes (size 1 with keepdim);
@@ -59,7 +59,7 @@ class Mean(Function):
         return np.broadcast_to(_restore(g, ctx.dims, ctx.keepdim) / n, ctx.shape), None, None
 
 
-class Var(Function):
+class VarFn(Function):
     """out = Σ_dims (x − x̄)² / (N − correction).   ∂L/∂x = g · 2(x − x̄) / (N − correction).
 
     correction=1 is the unbiased estimate (PyTorch's default), correction=0 the population one.
@@ -85,7 +85,7 @@ class Var(Function):
             return _restore(g, ctx.dims, ctx.keepdim) * 2 * centered / ctx.denom, None, None, None
 
 
-class AMax(Function):
+class AMaxFn(Function):
     """out = max over dims.   ∂L/∂x = g shared evenly among the elements equal to the max.
 
     Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
@@ -109,7 +109,7 @@ class AMax(Function):
         return _restore(g, ctx.dims, ctx.keepdim) * share, None, None
 
 
-class AMin(Function):
+class AMinFn(Function):
     """out = min over dims.   ∂L/∂x = g shared evenly among the elements equal to the min.
 
     Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
@@ -133,7 +133,7 @@ class AMin(Function):
         return _restore(g, ctx.dims, ctx.keepdim) * share, None, None
 
 
-class TakeAlongDim(Function):
+class TakeAlongDimFn(Function):
     """out = x[…, index, …] along one axis (index has size 1 on that axis).
 
     Used by `max(dim)` / `min(dim)`: the value at the arg-max. ∂L/∂x = g placed back at `index`,

@@ -1,0 +1,234 @@
+"""Reductions and movement: the Tensor methods that change a tensor's shape.
+
+`Tensor` (tensor.py) inherits these methods from `ShapeMethods`, a mixin that keeps tensor.py
+short; each method checks its arguments with PyTorch's rules and then calls one Function of
+ops/reduce.py or ops/movement.py. Results are made with `self._make`, so this module needs no
+import of tensor.py (which sits above it).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .engine import Node
+from .ops import movement, reduce
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for arguments
+# ---------------------------------------------------------------------------------------------
+def _as_shape(shape: tuple) -> tuple:
+    """Accept f(2, 3) and f((2, 3)) alike, as PyTorch's factories and reshape do."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"shape entries must be ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def _norm_dims(dim, ndim: int, name: str = "dim") -> tuple:
+    """None → all axes; an int or a sequence → a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{name} {d} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(d) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} {dim!r} names an axis twice")
+    return tuple(sorted(out))
+
+
+def _reduce_args(dim, keepdim, kwargs, fname):
+    """PyTorch's dim/keepdim, with numpy's axis/keepdims accepted as aliases."""
+    if "axis" in kwargs:
+        if dim is not None:
+            raise TypeError(f"{fname}() got both dim and axis")
+        dim = kwargs.pop("axis")
+    if "keepdims" in kwargs:
+        keepdim = kwargs.pop("keepdims")
+    if kwargs:
+        raise TypeError(f"{fname}() got unexpected keyword arguments {sorted(kwargs)}")
+    return dim, bool(keepdim)
+
+
+def _data(x):
+    return x.data if isinstance(x, Node) else x
+
+
+def _convert_index(index):
+    """Tensors inside an index become their numpy arrays; lists become integer arrays."""
+    if isinstance(index, tuple):
+        return tuple(_convert_index(i) for i in index)
+    if isinstance(index, Node):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+class MaxResult(NamedTuple):
+    """What `max(dim)` / `min(dim)` return, as PyTorch: the values and their indices."""
+    values: Tensor
+    indices: Tensor
+
+
+# ---------------------------------------------------------------------------------------------
+# The methods
+# ---------------------------------------------------------------------------------------------
+class ShapeMethods:
+    """Reductions (sum, mean, var, max, …) and movement (reshape, permute, expand, indexing)."""
+
+    __slots__ = ()
+
+    def argmax(self, dim=None, keepdim=False) -> Tensor:
+        return self._make(np.argmax(self.data, axis=dim, keepdims=keepdim), False)
+
+    def argmin(self, dim=None, keepdim=False) -> Tensor:
+        return self._make(np.argmin(self.data, axis=dim, keepdims=keepdim), False)
+
+    # -- reductions ----------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, **kwargs) -> Tensor:
+        """Σ over `dim` (all axes when None). `axis`/`keepdims` are accepted too."""
+        dim, keepdim = _reduce_args(dim, keepdim, kwargs, "sum")
+        return reduce.SumFn.apply(self, _norm_dims(dim, self.ndim), keepdim)
+
+    def mean(self, dim=None, keepdim=False, **kwargs) -> Tensor:
+        """Average over `dim` (all axes when None)."""
+        dim, keepdim = _reduce_args(dim, keepdim, kwargs, "mean")
+        return reduce.MeanFn.apply(self, _norm_dims(dim, self.ndim), keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None, **kwargs):
+        """Variance over `dim`; unbiased (divides by N − 1) by default, as PyTorch."""
+        dim, keepdim = _reduce_args(dim, keepdim, kwargs, "var")
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return reduce.VarFn.apply(self, _norm_dims(dim, self.ndim), keepdim, correction)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None, **kwargs):
+        """Standard deviation: √var."""
+        return self.var(dim, unbiased, keepdim, correction=correction, **kwargs).sqrt()
+
+    def amax(self, dim=None, keepdim=False, **kwargs) -> Tensor:
+        """Largest value over `dim`; ties share the gradient evenly."""
+        dim, keepdim = _reduce_args(dim, keepdim, kwargs, "amax")
+        self._check_not_empty("amax")
+        return reduce.AMaxFn.apply(self, _norm_dims(dim, self.ndim), keepdim)
+
+    def amin(self, dim=None, keepdim=False, **kwargs) -> Tensor:
+        """Smallest value over `dim`; ties share the gradient evenly."""
+        dim, keepdim = _reduce_args(dim, keepdim, kwargs, "amin")
+        self._check_not_empty("amin")
+        return reduce.AMinFn.apply(self, _norm_dims(dim, self.ndim), keepdim)
+
+    def max(self, dim=None, keepdim=False, **kwargs):
+        """As PyTorch: `x.max()` is the largest value; `x.max(dim)` returns (values, indices),
+        and the gradient goes to the element at each index (the first maximum)."""
+        return self._extreme(np.argmax, "max", self.amax, dim, keepdim, kwargs)
+
+    def min(self, dim=None, keepdim=False, **kwargs):
+        """As PyTorch: `x.min()` is the smallest value; `x.min(dim)` returns (values, indices)."""
+        return self._extreme(np.argmin, "min", self.amin, dim, keepdim, kwargs)
+
+    def _extreme(self, arg_fn, name, whole, dim, keepdim, kwargs):
+        if isinstance(dim, Node):  # x.max(other) is the elementwise maximum, as PyTorch
+            return self.maximum(dim) if name == "max" else self.minimum(dim)
+        dim, keepdim = _reduce_args(dim, keepdim, kwargs, name)
+        if dim is None:
+            return whole()
+        self._check_not_empty(name)
+        (axis,) = _norm_dims(dim, self.ndim)
+        index = np.expand_dims(arg_fn(self.data, axis=axis), axis)
+        values = reduce.TakeAlongDimFn.apply(self, index, axis, keepdim)
+        indices = index if keepdim else np.squeeze(index, axis)
+        return MaxResult(values, self._make(indices, False))
+
+    def _check_not_empty(self, name):
+        if self.data.size == 0:
+            raise RuntimeError(f"{name}() of an empty tensor of shape {self.shape}")
+
+    # -- movement ------------------------------------------------------------------------------
+    def reshape(self, *shape) -> Tensor:
+        """Same elements in a new shape; one entry may be −1 (inferred)."""
+        shape = _as_shape(shape)
+        try:
+            np.empty(self.shape, dtype=bool).reshape(shape)  # validates cheaply, no data copied
+        except ValueError:
+            raise ValueError(f"cannot reshape a tensor of shape {self.shape} "
+                             f"({self.data.size} elements) into shape {shape}") from None
+        return movement.ReshapeFn.apply(self, shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the axes start_dim..end_dim into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        if self.data.size == 0:
+            shape = self.shape[:start] + (int(np.prod(self.shape[start:end + 1])),) + self.shape[end + 1:]
+        return self.reshape(shape)
+
+    def permute(self, *order) -> Tensor:
+        """Reorder the axes: out.shape[i] = self.shape[order[i]]."""
+        order = _as_shape(order)
+        if sorted(d % max(self.ndim, 1) for d in order) != list(range(self.ndim)):
+            raise ValueError(f"permute order {order} is not a permutation of the "
+                             f"{self.ndim} axes of a tensor of shape {self.shape}")
+        return movement.PermuteFn.apply(self, tuple(d % self.ndim for d in order))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two axes."""
+        order = list(range(self.ndim))
+        (a,), (b,) = _norm_dims(dim0, self.ndim), _norm_dims(dim1, self.ndim)
+        order[a], order[b] = order[b], order[a]
+        return movement.PermuteFn.apply(self, tuple(order))
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (the matrix transpose for 2-D tensors)."""
+        return movement.PermuteFn.apply(self, tuple(reversed(range(self.ndim))))
+
+    def squeeze(self, dim=None) -> Tensor:
+        """Drop size-1 axes (all of them, or the given ones that have size 1)."""
+        dims = _norm_dims(dim, self.ndim) if dim is not None else range(self.ndim)
+        shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a size-1 axis at position `dim`."""
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(f"unsqueeze dim {dim} out of range for shape {self.shape}")
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def expand(self, *shape) -> Tensor:
+        """Repeat size-1 axes to `shape` without copying (−1 keeps a size)."""
+        shape = _as_shape(shape)
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: shape {shape} has fewer axes than the tensor {self.shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        try:
+            np.broadcast_shapes(self.shape, shape)
+            if np.broadcast_shapes(self.shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"cannot expand shape {self.shape} to {shape}") from None
+        return movement.ExpandFn.apply(self, shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def __getitem__(self, index) -> Tensor:
+        index = _convert_index(index)
+        try:
+            self.data[index]
+        except IndexError as err:
+            raise IndexError(f"{err} (tensor of shape {self.shape})") from None
+        return movement.GetItemFn.apply(self, index)
