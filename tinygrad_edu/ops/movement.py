@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._C import index_add
 from ..function import Function
 
 
@@ -87,18 +88,18 @@ class GetItemFn(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.shape, ctx.index = x.shape, index
+        ctx.save_for_backward(index)  # may hold integer arrays: freed with the graph
+        ctx.shape = x.shape
         return x[index]
 
     @staticmethod
     def backward(ctx, g):
+        (index,) = ctx.saved_tensors
         grad = np.zeros(ctx.shape, dtype=g.dtype)
-        if _is_basic(ctx.index):
-            grad[ctx.index] = g
+        if _is_basic(index):
+            grad[index] = g
         else:
-            from .._C import index_add  # compiled scatter-add for the common x[rows] case
-
-            index_add.scatter_add(grad, ctx.index, g)
+            index_add.scatter_add(grad, index, g)  # compiled scatter-add (x[rows] and friends)
         return grad, None
 
 
@@ -113,7 +114,7 @@ class CatFn(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        ctx.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        ctx.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1].tolist()  # where each input starts
         return np.concatenate(xs, axis=dim)
 
     @staticmethod
@@ -162,13 +163,15 @@ class PadFn(Function):
         if mode == "constant":
             return np.pad(x, widths, mode="constant", constant_values=value)
         # Pad a grid of element numbers the same way: it says which x element each output copies.
-        ctx.source = np.pad(np.arange(x.size).reshape(x.shape), widths, mode=PAD_MODES[mode])
-        return x.reshape(-1)[ctx.source]
+        source = np.pad(np.arange(x.size).reshape(x.shape), widths, mode=PAD_MODES[mode])
+        ctx.save_for_backward(source)
+        return x.reshape(-1)[source]
 
     @staticmethod
     def backward(ctx, g):
         if ctx.mode == "constant":
             inner = tuple(slice(before, before + n) for (before, _), n in zip(ctx.widths, ctx.shape))
             return g[inner], None, None, None
-        grad = np.bincount(ctx.source.ravel(), weights=g.ravel(), minlength=int(np.prod(ctx.shape)))
+        (source,) = ctx.saved_tensors
+        grad = np.bincount(source.ravel(), weights=g.ravel(), minlength=int(np.prod(ctx.shape)))
         return grad.reshape(ctx.shape).astype(g.dtype), None, None, None

@@ -147,12 +147,14 @@ class TakeAlongDimFn(Function):
 
     @staticmethod
     def forward(ctx, x, index, dim, keepdim):
-        ctx.shape, ctx.index, ctx.dim, ctx.keepdim = x.shape, index, dim, keepdim
+        ctx.save_for_backward(index)
+        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
         out = np.take_along_axis(x, index, axis=dim)
         return out if keepdim else np.squeeze(out, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
+        (index,) = ctx.saved_tensors
         grad = np.zeros(ctx.shape, dtype=g.dtype)
-        np.put_along_axis(grad, ctx.index, _restore(g, (ctx.dim,), ctx.keepdim), axis=ctx.dim)
+        np.put_along_axis(grad, index, _restore(g, (ctx.dim,), ctx.keepdim), axis=ctx.dim)
         return grad, None, None, None
