@@ -48,8 +48,8 @@ np.set_printoptions(precision=4, suppress=True)
 # ## Watching the backward pass
 #
 # `explain(loss, names=...)` runs the backward pass and prints every step: the op, the incoming
-# gradient $g$, the local rule, and what flows to each parent (`loss.backward(trace=True)` does
-# the same while really accumulating the gradients). `names` maps names to tensors so the
+# gradient $g$, the local rule, and what flows to each parent (`explain(loss, accumulate=True,
+# retain_graph=False)` does the same while really accumulating the gradients, as `backward()`). `names` maps names to tensors so the
 # printout says `q` instead of `t3`; `locals()` is the lazy way to pass them all.
 
 # %% [markdown]
