@@ -70,13 +70,13 @@ def run(quick: bool = False) -> None:
 
         def raw():
             if path == "fast":
-                _, cols = kernels.forward_fast(x, w, b, (OH, OW), *geo)
-                kernels.grad_input_fast(g, w, shape[2:], *geo)
-                kernels.grad_weight_fast(x, g, (k, k), *geo, cols=cols)
+                _, cols = kernels.conv2d_forward_fast(x, w, b, (OH, OW), *geo)
+                kernels.conv2d_grad_input_fast(g, w, shape[2:], *geo)
+                kernels.conv2d_grad_weight_fast(x, g, (k, k), *geo, cols=cols)
             else:
-                kernels.forward_direct(x, w, b, (OH, OW), *geo)
-                kernels.grad_input_direct(g, w, shape[2:], *geo)
-                kernels.grad_weight_direct(x, g, (k, k), *geo)
+                kernels.conv2d_forward_direct(x, w, b, (OH, OW), *geo)
+                kernels.conv2d_grad_input_direct(g, w, shape[2:], *geo)
+                kernels.conv2d_grad_weight_direct(x, g, (k, k), *geo)
             g.sum(axis=(0, 2, 3))
 
         ours_ms = median_ms(ours, repeat=repeat)

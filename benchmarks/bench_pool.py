@@ -13,7 +13,7 @@ import numpy as np
 from common import median_ms, print_table, ratio, try_import_torch
 
 import tinygrad_edu as tg
-from tinygrad_edu._C import pool as pool_kernels
+from tinygrad_edu._C import max_pool
 from tinygrad_edu.nn.functional import avg_pool2d, interpolate, max_pool2d
 
 SHAPE = (64, 32, 32, 32)
@@ -106,7 +106,7 @@ def run(quick: bool = False) -> None:
                 "ratio = our time / theirs, lower is better)",
                 ["case", "fast", "direct", "torch", "numpy", "fast/torch", "fast/numpy", "direct/fast"],
                 rows)
-    print(f"fast path threads: {pool_kernels.choose_threads()}")
+    print(f"fast path threads: {max_pool.fast_threads()}")
 
 
 if __name__ == "__main__":

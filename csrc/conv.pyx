@@ -1,31 +1,30 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Convolution kernels (NCHW cross-correlation): forward and the three gradients, two paths.
+"""conv2d kernels (NCHW cross-correlation): the forward and the gradients ∂X and ∂W, two paths.
+
+The formulas: Conv2dFn in tinygrad_edu/ops/conv.py (∂b: a numpy sum there). The numpy oracle:
+conv2d_forward / conv2d_backward in tinygrad_edu/reference/conv.py.
 
 Shapes: x (N, C, H, W), w (O, C/groups, KH, KW), h = out (N, O, OH, OW), s stride, p padding
 (top/left), d dilation. Group q of the channels sees input channels q·C/G … and makes outputs
-q·O/G …; below, c runs over the input channels of o's group.
+q·O/G …; below, c runs over the input channels of o's group (c_in in the loops).
 
-    h[n,o,i,j]  = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n,c, i·s+m·d−p, j·s+k·d−p]   (zero outside X)
-    ∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n,c, i·s+m·d−p, j·s+k·d−p] · ∂h[n,o,i,j]
-    ∂b[o]       = Σ_n Σ_i Σ_j ∂h[n,o,i,j]                        (a numpy sum in ops/conv.py)
-    ∂X[n,c, i·s+m·d−p, j·s+k·d−p] += W[o,c,m,k] · ∂h[n,o,i,j]    (the forward's sum, scattered)
-
-direct path: the loop nests above, as written (`forward_direct`, `grad_input_direct`,
-    `grad_weight_direct`); the innermost loop runs along a row of h, so it walks contiguous memory.
-fast path: im2col copies every receptive field into a column, so the whole sum becomes one
-    matrix product that BLAS (numpy's matmul) does at full speed:
+direct path: Conv2dFn's sums as loop nests: conv2d_forward_direct (h), conv2d_grad_input_direct
+    (∂X: h's sum scattered back), conv2d_grad_weight_direct (∂W); the innermost loop runs along
+    a row of h, so it walks contiguous memory.
+fast path (conv2d_forward_fast, conv2d_grad_input_fast, conv2d_grad_weight_fast, and
+    conv2d_backward_fast for both gradients): im2col copies every receptive field into a column,
+    so each sum becomes one matrix product that BLAS (numpy's matmul) does at full speed:
 
     cols[(c,m,k), (n,i,j)] = X[n, c, i·s+m·d−p, j·s+k·d−p]           (C·KH·KW, N·OH·OW)
     h   = W (O, C·KH·KW) @ cols          (per group; h comes out as (O, N·OH·OW): transposed)
     ∂W  = ∂h (O, N·OH·OW) @ colsᵀ
     ∂X  = col2im(Wᵀ @ ∂h)   (col2im adds each column back where im2col took it from)
 
-The output sizes are arguments (not recomputed here) so that padding='same' with an even kernel
+The output sizes are arguments (not recomputed here), so padding='same' with an even kernel
 (more padding at the bottom/right, as PyTorch) and conv_transpose2d's output_padding need no
-special case: positions outside X are simply skipped. Loops run without the GIL, in parallel over
-the batch: the direct loops with prange (serial when built without OpenMP), except ∂W's, which
-runs in parallel over the output channels so that no two threads add into the same ∂W element;
-the fast path's copies in Python threads (see below).
+special case: positions outside X are simply skipped. The direct loops run in parallel over the
+batch with prange (serial without OpenMP), ∂W's over the output channels so that no two threads
+add into the same ∂W element; the fast path's copies run in Python threads (see below).
 """
 
 import os
@@ -106,11 +105,12 @@ cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride, Py_ssiz
 
 
 # ---------------------------------------------------------------------------------------------
-# direct path: the formulas as loop nests
+# direct path: Conv2dFn's sums as loop nests
 # ---------------------------------------------------------------------------------------------
-cdef void _forward_direct(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
-                          const floating[::1] b, floating[:, :, :, ::1] h, Geometry g) noexcept nogil:
-    """h[n,o,i,j] = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n, c_in, i·s+m·d−p, j·s+k·d−p]"""
+cdef void _conv2d_forward_direct(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                                 const floating[::1] b, floating[:, :, :, ::1] h,
+                                 Geometry g) noexcept nogil:
+    """h = b + the sum over c, m, k of W·X (Conv2dFn's formula for h), one sample per task."""
     cdef Py_ssize_t N = h.shape[0], O = h.shape[1], OH = h.shape[2], OW = h.shape[3]
     cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
@@ -137,9 +137,10 @@ cdef void _forward_direct(const floating[:, :, :, ::1] x, const floating[:, :, :
                                 h[n, o, i, j] += weight * x[n, c_in, row, j * g.stride_w + col0]
 
 
-cdef void _grad_input_direct(const floating[:, :, :, ::1] dh, const floating[:, :, :, ::1] w,
-                             floating[:, :, :, ::1] dx, Geometry g) noexcept nogil:
-    """∂X[n, c_in, i·s+m·d−p, j·s+k·d−p] += W[o,c,m,k] · ∂h[n,o,i,j]   (dx starts at zero)"""
+cdef void _conv2d_grad_input_direct(const floating[:, :, :, ::1] dh,
+                                    const floating[:, :, :, ::1] w, floating[:, :, :, ::1] dx,
+                                    Geometry g) noexcept nogil:
+    """∂X += W·∂h at the positions h's sum read (Conv2dFn's formula for ∂X); dx starts at zero."""
     cdef Py_ssize_t N = dh.shape[0], O = dh.shape[1], OH = dh.shape[2], OW = dh.shape[3]
     cdef Py_ssize_t H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
@@ -163,9 +164,10 @@ cdef void _grad_input_direct(const floating[:, :, :, ::1] dh, const floating[:, 
                                 dx[n, c_in, row, j * g.stride_w + col0] += weight * dh[n, o, i, j]
 
 
-cdef void _grad_weight_direct(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] dh,
-                              floating[:, :, :, ::1] dw, Geometry g) noexcept nogil:
-    """∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n, c_in, i·s+m·d−p, j·s+k·d−p] · ∂h[n,o,i,j]"""
+cdef void _conv2d_grad_weight_direct(const floating[:, :, :, ::1] x,
+                                     const floating[:, :, :, ::1] dh, floating[:, :, :, ::1] dw,
+                                     Geometry g) noexcept nogil:
+    """∂W = the sum over n, i, j of X·∂h (Conv2dFn's formula for ∂W), one channel o per task."""
     cdef Py_ssize_t N = dh.shape[0], O = dh.shape[1], OH = dh.shape[2], OW = dh.shape[3]
     cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_g = dw.shape[1], KH = dw.shape[2], KW = dw.shape[3], O_g = O // g.groups
@@ -190,7 +192,7 @@ cdef void _grad_weight_direct(const floating[:, :, :, ::1] x, const floating[:, 
                     dw[o, c, m, k] = total
 
 
-def forward_direct(x, w, b, out_size, stride, padding, dilation, groups):
+def conv2d_forward_direct(x, w, b, out_size, stride, padding, dilation, groups):
     """h = conv2d(x, w) + b with the loop nest of the formula. b may be None; out_size (OH, OW)."""
     x, w = _float_array(x, "input"), _float_array(w, "weight")
     b = np.zeros(w.shape[0], dtype=w.dtype) if b is None else _float_array(b, "bias")
@@ -201,13 +203,13 @@ def forward_direct(x, w, b, out_size, stride, padding, dilation, groups):
     if b.shape != (w.shape[0],):
         raise ValueError(f"bias of shape {b.shape} does not match weight {w.shape}")
     if x.dtype == np.float32:
-        _forward_direct[float](x, w, b, h, g)
+        _conv2d_forward_direct[float](x, w, b, h, g)
     else:
-        _forward_direct[double](x, w, b, h, g)
+        _conv2d_forward_direct[double](x, w, b, h, g)
     return h
 
 
-def grad_input_direct(dh, w, in_size, stride, padding, dilation, groups):
+def conv2d_grad_input_direct(dh, w, in_size, stride, padding, dilation, groups):
     """∂X (N, C, *in_size) from ∂h (N, O, OH, OW) and w, scattering as the formula says."""
     dh, w = _float_array(dh, "grad_output"), _float_array(w, "weight")
     _same_dtype(dh, w)
@@ -215,13 +217,13 @@ def grad_input_direct(dh, w, in_size, stride, padding, dilation, groups):
     dx = np.zeros((dh.shape[0], w.shape[1] * groups) + tuple(in_size), dtype=dh.dtype)
     _check_shapes(dx.shape, w.shape, dh.shape, g)
     if dh.dtype == np.float32:
-        _grad_input_direct[float](dh, w, dx, g)
+        _conv2d_grad_input_direct[float](dh, w, dx, g)
     else:
-        _grad_input_direct[double](dh, w, dx, g)
+        _conv2d_grad_input_direct[double](dh, w, dx, g)
     return dx
 
 
-def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
+def conv2d_grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
     """∂W (O, C/groups, KH, KW) = Σ X·∂h over the batch and the output positions."""
     x, dh = _float_array(x, "input"), _float_array(dh, "grad_output")
     _same_dtype(x, dh)
@@ -232,9 +234,9 @@ def grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, groups):
     dw = np.empty((dh.shape[1], x.shape[1] // groups) + tuple(kernel_size), dtype=x.dtype)
     _check_shapes(x.shape, dw.shape, dh.shape, g)
     if x.dtype == np.float32:
-        _grad_weight_direct[float](x, dh, dw, g)
+        _conv2d_grad_weight_direct[float](x, dh, dw, g)
     else:
-        _grad_weight_direct[double](x, dh, dw, g)
+        _conv2d_grad_weight_direct[double](x, dh, dw, g)
     return dw
 
 
@@ -419,7 +421,7 @@ def _to_channels_first(a):
     return out
 
 
-def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
+def conv2d_forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
     """(h, cols): h = W @ im2col(x) (+ b), one product per group; cols are kept for ∂W."""
     x, w = _float_array(x, "input"), _float_array(w, "weight")
     _same_dtype(x, w)
@@ -439,7 +441,7 @@ def forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
     return _to_batch_first(h_channels_first.reshape(O, N * OH * OW), bias, (N, O, OH, OW)), cols
 
 
-def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups, dh_rows=None):
+def conv2d_grad_input_fast(dh, w, in_size, stride, padding, dilation, groups, dh_rows=None):
     """∂X = col2im(Wᵀ @ ∂h), one product per group (dh_rows: ∂h as (O, N·OH·OW), if at hand)."""
     dh, w = _float_array(dh, "grad_output"), _float_array(w, "weight")
     _same_dtype(dh, w)
@@ -457,8 +459,8 @@ def grad_input_fast(dh, w, in_size, stride, padding, dilation, groups, dh_rows=N
                   (OH, OW), stride, padding, dilation)
 
 
-def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols=None,
-                     dh_rows=None):
+def conv2d_grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols=None,
+                            dh_rows=None):
     """∂W = ∂h @ colsᵀ, one product per group (cols = im2col(x), recomputed when not given)."""
     x, dh = _float_array(x, "input"), _float_array(dh, "grad_output")
     _same_dtype(x, dh)
@@ -482,15 +484,17 @@ def grad_weight_fast(x, dh, kernel_size, stride, padding, dilation, groups, cols
     return dw.reshape(w_shape)
 
 
-def backward_fast(x, w, dh, cols, need_input, need_weight, stride, padding, dilation, groups):
+def conv2d_backward_fast(x, w, dh, cols, need_input, need_weight, stride, padding, dilation,
+                         groups):
     """(∂X or None, ∂W or None), sharing one transpose of ∂h to (O, N·OH·OW) between them."""
     dh = _float_array(dh, "grad_output")
     if dh.ndim != 4:
         raise ValueError(f"grad_output must be 4-D (N, O, OH, OW), got shape {dh.shape}")
     dh_rows = _to_channels_first(dh)
+    geometry = (stride, padding, dilation, groups)
     dx = dw = None
     if need_input:
-        dx = grad_input_fast(dh, w, x.shape[2:], stride, padding, dilation, groups, dh_rows=dh_rows)
+        dx = conv2d_grad_input_fast(dh, w, x.shape[2:], *geometry, dh_rows=dh_rows)
     if need_weight:
-        dw = grad_weight_fast(x, dh, w.shape[2:], stride, padding, dilation, groups, cols, dh_rows)
+        dw = conv2d_grad_weight_fast(x, dh, w.shape[2:], *geometry, cols, dh_rows)
     return dx, dw

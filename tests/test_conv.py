@@ -1,4 +1,5 @@
-"""Convolution: compiled direct and fast paths vs the reference loops, gradcheck, PyTorch, bad input."""
+"""conv2d, conv1d, conv_transpose2d: compiled direct and fast paths vs the reference loops,
+gradcheck, PyTorch, bad input. Each test is named after its op (test_conv_*: several ops)."""
 
 import numpy as np
 import pytest
@@ -50,7 +51,7 @@ def tolerance(dtype):
 
 @settings(max_examples=40, deadline=None)
 @given(conv_cases())
-def test_direct_fast_and_reference_kernels_agree(case):
+def test_conv2d_direct_fast_and_reference_kernels_agree(case):
     x, w, b = make_arrays(case)
     s, p, d, g = case["stride"], case["padding"], case["dilation"], case["groups"]
     h_ref = ref.conv2d_forward(x, w, b, s, p, d, g)
@@ -58,13 +59,13 @@ def test_direct_fast_and_reference_kernels_agree(case):
     dx_ref, dw_ref, _ = ref.conv2d_backward(x, w, dh, s, p, d, g)
     out_size, in_size, kernel = h_ref.shape[2:], x.shape[2:], w.shape[2:]
 
-    h_direct = kernels.forward_direct(x, w, b, out_size, s, p, d, g)
-    h_fast, cols = kernels.forward_fast(x, w, b, out_size, s, p, d, g)
-    dx_direct = kernels.grad_input_direct(dh, w, in_size, s, p, d, g)
-    dx_fast = kernels.grad_input_fast(dh, w, in_size, s, p, d, g)
-    dw_direct = kernels.grad_weight_direct(x, dh, kernel, s, p, d, g)
-    dw_fast = kernels.grad_weight_fast(x, dh, kernel, s, p, d, g, cols=cols)
-    dw_fast_recomputed = kernels.grad_weight_fast(x, dh, kernel, s, p, d, g)
+    h_direct = kernels.conv2d_forward_direct(x, w, b, out_size, s, p, d, g)
+    h_fast, cols = kernels.conv2d_forward_fast(x, w, b, out_size, s, p, d, g)
+    dx_direct = kernels.conv2d_grad_input_direct(dh, w, in_size, s, p, d, g)
+    dx_fast = kernels.conv2d_grad_input_fast(dh, w, in_size, s, p, d, g)
+    dw_direct = kernels.conv2d_grad_weight_direct(x, dh, kernel, s, p, d, g)
+    dw_fast = kernels.conv2d_grad_weight_fast(x, dh, kernel, s, p, d, g, cols=cols)
+    dw_fast_recomputed = kernels.conv2d_grad_weight_fast(x, dh, kernel, s, p, d, g)
 
     tol = tolerance(x.dtype)
     for ours in (h_direct, h_fast):
@@ -85,7 +86,7 @@ def test_direct_fast_and_reference_kernels_agree(case):
     (20, 6, (3, 2), 1, 2, (2, 1), 2),
     (14, 4, (3, 3), 2, 1, 1, 1),
 ])
-def test_wider_layers_match_reference(dtype, c, o, kernel, stride, padding, dilation, groups):
+def test_conv2d_wider_layers_match_reference(dtype, c, o, kernel, stride, padding, dilation, groups):
     rng = np.random.default_rng(14)
     x = rng.standard_normal((3, c, 7, 6)).astype(dtype)
     w = rng.standard_normal((o, c // groups) + kernel).astype(dtype)
@@ -104,7 +105,7 @@ def test_wider_layers_match_reference(dtype, c, o, kernel, stride, padding, dila
 
 @settings(max_examples=25, deadline=None)
 @given(conv_cases(max_size=5), st.sampled_from(["fast", "direct"]))
-def test_autograd_conv2d_matches_reference_on_both_paths(case, path):
+def test_conv2d_autograd_matches_reference_on_both_paths(case, path):
     x, w, b = make_arrays(case)
     s, p, d, g = case["stride"], case["padding"], case["dilation"], case["groups"]
     tx, tw, tb = (tg.Tensor(a, requires_grad=True) for a in (x, w, b))
@@ -177,7 +178,7 @@ CONV2D_GRID = [  # (x shape, weight shape, stride, padding, dilation, groups)
 
 @pytest.mark.parametrize("path", ["fast", "direct"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups", CONV2D_GRID)
-def test_gradcheck_conv2d(path, x_shape, w_shape, stride, padding, dilation, groups):
+def test_conv2d_gradcheck(path, x_shape, w_shape, stride, padding, dilation, groups):
     rng = np.random.default_rng(4)
     inputs = [leaf(rng, *x_shape), leaf(rng, *w_shape), leaf(rng, w_shape[0])]
     with tg.use_backend(path):
@@ -187,7 +188,7 @@ def test_gradcheck_conv2d(path, x_shape, w_shape, stride, padding, dilation, gro
 @settings(max_examples=15, deadline=None)
 @given(st.integers(1, 3), st.integers(0, 2), st.integers(1, 2), st.sampled_from([1, 2]),
        st.integers(1, 3), st.integers(5, 8))
-def test_gradcheck_conv1d(stride, padding, dilation, groups, kernel, length):
+def test_conv1d_gradcheck(stride, padding, dilation, groups, kernel, length):
     rng = np.random.default_rng(5)
     inputs = [leaf(rng, 2, 2 * groups, length), leaf(rng, 2 * groups, 2, kernel), leaf(rng, 2 * groups)]
     assert tg.gradcheck(lambda x, w, b: conv1d(x, w, b, stride, padding, dilation, groups), inputs)
@@ -203,7 +204,7 @@ TRANSPOSE_GRID = [  # (x shape, weight shape, stride, padding, output_padding, g
 
 @pytest.mark.parametrize("path", ["fast", "direct"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, output_padding, groups, dilation", TRANSPOSE_GRID)
-def test_gradcheck_conv_transpose2d(path, x_shape, w_shape, stride, padding, output_padding, groups, dilation):
+def test_conv_transpose2d_gradcheck(path, x_shape, w_shape, stride, padding, output_padding, groups, dilation):
     rng = np.random.default_rng(6)
     inputs = [leaf(rng, *x_shape), leaf(rng, *w_shape), leaf(rng, w_shape[1] * groups)]
     with tg.use_backend(path):
@@ -280,7 +281,7 @@ def test_conv_transpose2d_matches_torch(case, path):
                            [x, w, b], **tolerance(x.dtype))
 
 
-def test_unbatched_inputs_and_no_bias_match_torch():
+def test_conv_unbatched_inputs_and_no_bias_match_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(11)
     x, w = rng.standard_normal((2, 5, 4)), rng.standard_normal((3, 2, 2, 2))
@@ -297,7 +298,7 @@ def test_unbatched_inputs_and_no_bias_match_torch():
 # Details: dtypes, layouts, NaN, partial gradients
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_is_kept_through_forward_and_backward(dtype):
+def test_conv2d_dtype_is_kept_through_forward_and_backward(dtype):
     x = tg.Tensor(np.ones((1, 2, 4, 4), dtype=dtype), requires_grad=True)
     w = tg.Tensor(np.ones((3, 2, 3, 3), dtype=dtype), requires_grad=True)
     h = conv2d(x, w, padding=1)
@@ -307,7 +308,7 @@ def test_dtype_is_kept_through_forward_and_backward(dtype):
 
 
 @pytest.mark.parametrize("path", ["fast", "direct"])
-def test_non_contiguous_inputs_give_the_contiguous_answer(path):
+def test_conv2d_non_contiguous_inputs_give_the_contiguous_answer(path):
     rng = np.random.default_rng(12)
     x = rng.standard_normal((6, 5, 3, 2)).transpose(3, 2, 0, 1)     # (2, 3, 6, 5), not contiguous
     w = rng.standard_normal((3, 3, 4, 3))[:, :, ::2, :]                # (3, 3, 2, 3), strided view
@@ -319,7 +320,7 @@ def test_non_contiguous_inputs_give_the_contiguous_answer(path):
 
 
 @pytest.mark.parametrize("path", ["fast", "direct"])
-def test_nan_in_nan_out(path):
+def test_conv_nan_in_nan_out(path):
     x = np.zeros((1, 1, 4, 4))
     x[0, 0, 1, 1] = np.nan
     with tg.use_backend(path):
@@ -330,7 +331,7 @@ def test_nan_in_nan_out(path):
     assert np.isnan(t.data[0, 0, 1:3, 1:3]).all() and not np.isnan(t.data[0, 0, 3:, :]).any()
 
 
-def test_only_the_needed_gradients_are_computed():
+def test_conv2d_only_the_needed_gradients_are_computed():
     x = tg.Tensor(np.ones((1, 1, 3, 3)))
     w = tg.Tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
     conv2d(x, w).sum().backward()
@@ -338,7 +339,7 @@ def test_only_the_needed_gradients_are_computed():
     np.testing.assert_array_equal(w.grad, np.full((1, 1, 2, 2), 4.0))
 
 
-def test_no_grad_runs_forward_only():
+def test_conv2d_no_grad_runs_forward_only():
     w = tg.Tensor(np.ones((2, 1, 2, 2)), requires_grad=True)
     with tg.no_grad():
         h = conv2d(tg.Tensor(np.ones((1, 1, 3, 3))), w)
@@ -346,7 +347,7 @@ def test_no_grad_runs_forward_only():
     np.testing.assert_array_equal(h.data, np.full((1, 2, 2, 2), 4.0))
 
 
-def test_empty_batch():
+def test_conv2d_empty_batch():
     h = conv2d(tg.Tensor(np.ones((0, 2, 5, 5))), tg.Tensor(np.ones((3, 2, 3, 3))))
     assert h.shape == (0, 3, 3, 3)
 
@@ -387,7 +388,7 @@ def test_conv2d_bad_input_raises(x, w, kwargs, error, text):
     assert text in str(info.value)
 
 
-def test_bad_dtypes_raise_type_error():
+def test_conv_bad_dtypes_raise_type_error():
     ints = tg.Tensor(np.zeros((1, 1, 3, 3), dtype=np.int64))
     with pytest.raises(TypeError, match=r"int64.*|.*\(1, 1, 3, 3\)"):
         conv2d(ints, f32(1, 1, 2, 2))
@@ -433,19 +434,26 @@ def test_conv_transpose2d_bad_input_raises(x, w, kwargs, error, text):
     assert text in str(info.value)
 
 
-def test_compiled_boundary_checks_its_arguments_too():
+def test_conv2d_compiled_boundary_checks_its_arguments_too():
     x, w = np.zeros((1, 2, 5, 5)), np.zeros((3, 2, 3, 3))
+    geo = ((1, 1), (0, 0), (1, 1), 1)  # stride, padding, dilation, groups
     with pytest.raises(ValueError, match=r"\(1, 2, 5, 5\)"):
-        kernels.forward_direct(x, np.zeros((3, 1, 3, 3)), None, (3, 3), (1, 1), (0, 0), (1, 1), 1)
+        kernels.conv2d_forward_direct(x, np.zeros((3, 1, 3, 3)), None, (3, 3), *geo)
     with pytest.raises(ValueError, match="positive"):
-        kernels.forward_fast(x, w, None, (3, 3), (0, 1), (0, 0), (1, 1), 1)
+        kernels.conv2d_forward_fast(x, w, None, (3, 3), (0, 1), (0, 0), (1, 1), 1)
     with pytest.raises(ValueError, match="negative"):
-        kernels.grad_input_direct(np.zeros((1, 3, 3, 3)), w, (5, 5), (1, 1), (-1, 0), (1, 1), 1)
+        kernels.conv2d_grad_input_direct(np.zeros((1, 3, 3, 3)), w, (5, 5), (1, 1), (-1, 0), (1, 1), 1)
     with pytest.raises(TypeError, match="int64"):
-        kernels.grad_weight_fast(np.zeros((1, 2, 5, 5), dtype=np.int64), np.zeros((1, 3, 3, 3)),
-                                 (3, 3), (1, 1), (0, 0), (1, 1), 1)
+        kernels.conv2d_grad_weight_fast(np.zeros((1, 2, 5, 5), dtype=np.int64), np.zeros((1, 3, 3, 3)),
+                                        (3, 3), *geo)
     with pytest.raises(TypeError, match="float32"):
-        kernels.forward_direct(x.astype(np.float32), w, None, (3, 3), (1, 1), (0, 0), (1, 1), 1)
+        kernels.conv2d_forward_direct(x.astype(np.float32), w, None, (3, 3), *geo)
+    with pytest.raises(ValueError, match=r"\(1, 2, 5, 5\)"):  # grad_output with 2 channels, not 3
+        kernels.conv2d_grad_input_fast(np.zeros((1, 2, 3, 3)), w, (5, 5), *geo)
+    with pytest.raises(ValueError, match=r"\(1, 3, 3\)"):
+        kernels.conv2d_grad_weight_direct(x, np.zeros((1, 3, 3)), (3, 3), *geo)
+    with pytest.raises(ValueError, match=r"\(3, 3\)"):
+        kernels.conv2d_backward_fast(x, w, np.zeros((3, 3)), None, True, True, *geo)
     with pytest.raises(ValueError, match="col2im"):
         kernels.col2im(np.zeros((1, 18, 8)), (1, 2, 5, 5), (3, 3), (3, 3), (1, 1), (0, 0), (1, 1))
 
@@ -453,10 +461,11 @@ def test_compiled_boundary_checks_its_arguments_too():
 # ---------------------------------------------------------------------------------------------
 # The backend switch really changes the compiled path
 # ---------------------------------------------------------------------------------------------
-def test_backend_switch_selects_the_compiled_path(monkeypatch):
+def test_conv2d_backend_switch_selects_the_compiled_path(monkeypatch):
     calls = []
-    for name in ("forward_direct", "grad_input_direct", "grad_weight_direct",
-                 "forward_fast", "grad_input_fast", "grad_weight_fast", "backward_fast"):
+    for name in ("conv2d_forward_direct", "conv2d_grad_input_direct", "conv2d_grad_weight_direct",
+                 "conv2d_forward_fast", "conv2d_grad_input_fast", "conv2d_grad_weight_fast",
+                 "conv2d_backward_fast"):
         original = getattr(kernels, name)
         monkeypatch.setattr(kernels, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
     rng = np.random.default_rng(13)
@@ -469,8 +478,9 @@ def test_backend_switch_selects_the_compiled_path(monkeypatch):
             h = conv2d(tx, tw, stride=2, padding=1)
         h.backward(np.ones(h.shape))        # outside the block: backward keeps forward's path
         assert calls and all(name.endswith(f"_{path}") for name in calls)     # only this path ran
-        assert f"forward_{path}" in calls
-        assert {f"grad_input_{path}", f"grad_weight_{path}"} <= set(calls) or f"backward_{path}" in calls
+        assert f"conv2d_forward_{path}" in calls
+        assert ({f"conv2d_grad_input_{path}", f"conv2d_grad_weight_{path}"} <= set(calls)
+                or f"conv2d_backward_{path}" in calls)
         results[path] = (h.data, tx.grad, tw.grad)
     for direct, fast in zip(results["direct"], results["fast"]):
         np.testing.assert_allclose(direct, fast, rtol=1e-12, atol=1e-12)

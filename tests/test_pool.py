@@ -1,4 +1,5 @@
-"""Pooling and nearest upsampling: direct vs fast vs reference, gradcheck, PyTorch, bad input."""
+"""max_pool2d, avg_pool2d, interpolate / upsample_nearest2d: direct vs fast vs reference, gradcheck,
+PyTorch, bad input. Each test is named after its op (test_pool_*: several ops)."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tinygrad_edu._C import pool as C
+from tinygrad_edu._C import avg_pool, max_pool, upsample
 from tinygrad_edu.nn.functional import (avg_pool2d, interpolate, max_pool2d,
                                         upsample_nearest2d)
 from tinygrad_edu.ops.pool import nearest_sources, pool_output_size
@@ -71,18 +72,18 @@ def _window_args(case):
 # ---------------------------------------------------------------------------------------------
 @MANY
 @given(pool_cases(), dtypes, kinds, seeds)
-def test_max_pool_direct_fast_reference_agree(case, dtype, kind, seed):
+def test_max_pool2d_direct_fast_reference_agree(case, dtype, kind, seed):
     x = make_input(case["shape"], dtype, kind, seed)
     args = (*_window_args(case), case["dilation"], case["out"])
     out_r, idx_r = ref.max_pool2d_forward(x, *args)
     g = make_input(out_r.shape, dtype, "normal", seed + 1)
     grad_r = ref.max_pool2d_backward(g, idx_r, x.shape[2:])
     for fast in (False, True):
-        out, idx = C.max_pool2d_forward(x, *args, fast=fast)
+        out, idx = max_pool.max_pool2d_forward(x, *args, fast=fast)
         np.testing.assert_array_equal(out, out_r)
         np.testing.assert_array_equal(idx, idx_r)
         assert out.dtype == dtype and idx.dtype == np.int64
-        grad = C.max_pool2d_backward(g, idx, x.shape[2:], fast=fast)
+        grad = max_pool.max_pool2d_backward(g, idx, x.shape[2:], fast=fast)
         np.testing.assert_array_equal(grad, grad_r)
         assert grad.dtype == dtype
 
@@ -90,16 +91,16 @@ def test_max_pool_direct_fast_reference_agree(case, dtype, kind, seed):
 @MANY
 @given(pool_cases(dilation=False), dtypes, seeds, st.booleans(),
        st.one_of(st.none(), st.integers(1, 5)))
-def test_avg_pool_direct_fast_reference_agree(case, dtype, seed, count_include_pad, divisor):
+def test_avg_pool2d_direct_fast_reference_agree(case, dtype, seed, count_include_pad, divisor):
     x = make_input(case["shape"], dtype, "normal", seed)
     args = (*_window_args(case), case["out"], count_include_pad, divisor)
     out_r = ref.avg_pool2d_forward(x, *args)
     g = make_input(out_r.shape, dtype, "normal", seed + 1)
     grad_r = ref.avg_pool2d_backward(g, x.shape[2:], *_window_args(case), count_include_pad, divisor)
     for fast in (False, True):
-        out = C.avg_pool2d_forward(x, *args, fast=fast)
+        out = avg_pool.avg_pool2d_forward(x, *args, fast=fast)
         np.testing.assert_array_equal(out, out_r)
-        grad = C.avg_pool2d_backward(g, x.shape[2:], *_window_args(case), count_include_pad,
+        grad = avg_pool.avg_pool2d_backward(g, x.shape[2:], *_window_args(case), count_include_pad,
                                      divisor, fast=fast)
         np.testing.assert_array_equal(grad, grad_r)
 
@@ -107,66 +108,70 @@ def test_avg_pool_direct_fast_reference_agree(case, dtype, seed, count_include_p
 @MANY
 @given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7),
        st.integers(1, 15), st.integers(1, 15), dtypes, seeds)
-def test_upsample_direct_fast_reference_agree(N, C_, H, W, OH, OW, dtype, seed):
+def test_upsample_nearest2d_direct_fast_reference_agree(N, C_, H, W, OH, OW, dtype, seed):
     x = make_input((N, C_, H, W), dtype, "normal", seed)
     src_h, src_w = nearest_sources(H, OH, None, False), nearest_sources(W, OW, None, False)
     out_r = ref.upsample_nearest2d_forward(x, src_h, src_w)
     g = make_input(out_r.shape, dtype, "normal", seed + 1)
     grad_r = ref.upsample_nearest2d_backward(g, src_h, src_w, (H, W))
     for fast in (False, True):
-        np.testing.assert_array_equal(C.upsample_nearest2d_forward(x, src_h, src_w, fast=fast), out_r)
+        np.testing.assert_array_equal(upsample.upsample_nearest2d_forward(x, src_h, src_w, fast=fast), out_r)
         np.testing.assert_array_equal(
-            C.upsample_nearest2d_backward(g, src_h, src_w, (H, W), fast=fast), grad_r)
+            upsample.upsample_nearest2d_backward(g, src_h, src_w, (H, W), fast=fast), grad_r)
 
 
 @pytest.mark.parametrize("H, W", [(8, 8), (7, 9), (2, 2), (5, 4), (3, 3), (2, 601)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_2x2_stride2_specialised_loops_agree(H, W, dtype):
+def test_pool_2x2_stride2_specialised_loops_agree(H, W, dtype):
     """The fast path's 2×2/stride-2 loops (odd sizes leave a row/column out) vs the direct ones."""
     x = make_input((2, 3, H, W), dtype, "ties", H * 10 + W)
     out_size = (H // 2, W // 2)
     g = make_input((2, 3) + out_size, dtype, "normal", 1)
-    for_both = [C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), out_size, fast=f) for f in (0, 1)]
+    for_both = [max_pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), out_size, fast=f) for f in (0, 1)]
     np.testing.assert_array_equal(for_both[0][0], for_both[1][0])
     np.testing.assert_array_equal(for_both[0][1], for_both[1][1])
-    grads = [C.max_pool2d_backward(g, for_both[0][1], (H, W), fast=f) for f in (0, 1)]
+    grads = [max_pool.max_pool2d_backward(g, for_both[0][1], (H, W), fast=f) for f in (0, 1)]
     np.testing.assert_array_equal(grads[0], grads[1])
-    avg = [C.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), out_size, fast=f) for f in (0, 1)]
+    avg = [avg_pool.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), out_size, fast=f) for f in (0, 1)]
     np.testing.assert_array_equal(avg[0], avg[1])
-    avg_grads = [C.avg_pool2d_backward(g, (H, W), (2, 2), (2, 2), (0, 0), fast=f) for f in (0, 1)]
+    avg_grads = [avg_pool.avg_pool2d_backward(g, (H, W), (2, 2), (2, 2), (0, 0), fast=f) for f in (0, 1)]
     np.testing.assert_array_equal(avg_grads[0], avg_grads[1])
     np.testing.assert_array_equal(avg_grads[1], ref.avg_pool2d_backward(g, (H, W), (2, 2), (2, 2), (0, 0)))
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_fast_path_with_threads_matches_direct(threads):
+def test_pool_fast_path_with_threads_matches_direct(threads):
     """Big enough (≥ 65536 elements) for the fast path to split the planes across threads."""
     x = make_input((4, 16, 34, 33), np.float32, "ties", threads)
     src_h, src_w = nearest_sources(34, 68, None, False), nearest_sources(33, 50, None, False)
-    C.force_threads(threads)
+    modules = (max_pool, avg_pool, upsample)  # each compiled module has its own thread setting
+    for module in modules:
+        module.force_threads(threads)
+        assert module.fast_threads() == threads
     try:
         results = []
         for fast in (False, True):
-            out, idx = C.max_pool2d_forward(x, (3, 2), (2, 2), (1, 1), (1, 1), (17, 17), fast=fast)
-            up = C.upsample_nearest2d_forward(x, src_h, src_w, fast=fast)
-            avg = C.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (17, 16), fast=fast)
-            results.append([out, idx, C.max_pool2d_backward(out, idx, (34, 33), fast=fast), up,
-                            C.upsample_nearest2d_backward(up, src_h, src_w, (34, 33), fast=fast), avg,
-                            C.avg_pool2d_backward(avg, (34, 33), (2, 2), (2, 2), (0, 0), fast=fast)])
+            out, idx = max_pool.max_pool2d_forward(x, (3, 2), (2, 2), (1, 1), (1, 1), (17, 17), fast=fast)
+            up = upsample.upsample_nearest2d_forward(x, src_h, src_w, fast=fast)
+            avg = avg_pool.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (17, 16), fast=fast)
+            results.append([out, idx, max_pool.max_pool2d_backward(out, idx, (34, 33), fast=fast), up,
+                            upsample.upsample_nearest2d_backward(up, src_h, src_w, (34, 33), fast=fast), avg,
+                            avg_pool.avg_pool2d_backward(avg, (34, 33), (2, 2), (2, 2), (0, 0), fast=fast)])
     finally:
-        C.force_threads(None)
+        for module in modules:
+            module.force_threads(None)
     for direct, fast in zip(*results):
         np.testing.assert_array_equal(direct, fast)
 
 
-def test_ties_first_maximum_wins():
+def test_max_pool2d_ties_first_maximum_wins():
     x = np.array([[[[1.0, 1.0], [1.0, 1.0]]]])
     for fast in (False, True):
-        out, idx = C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 1), fast=fast)
+        out, idx = max_pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 1), fast=fast)
         assert out[0, 0, 0, 0] == 1.0 and idx[0, 0, 0, 0] == 0
 
 
-def test_public_functions_use_the_selected_backend_and_agree():
+def test_pool_public_functions_use_the_selected_backend_and_agree():
     x = tg.Tensor(make_input((2, 3, 7, 6), np.float32, "ties", 0), requires_grad=True)
     results = []
     for backend in ("direct", "fast"):
@@ -185,7 +190,7 @@ def test_public_functions_use_the_selected_backend_and_agree():
 # ---------------------------------------------------------------------------------------------
 @FEW
 @given(pool_cases(max_size=6), seeds)
-def test_gradcheck_max_pool2d(case, seed):
+def test_max_pool2d_gradcheck(case, seed):
     assume(every_window_sees_input(case))
     x = tg.Tensor(make_input(case["shape"], np.float64, "distinct", seed), requires_grad=True)
     assert tg.gradcheck(lambda t: max_pool2d(t, case["kernel"], case["stride"], case["padding"],
@@ -195,7 +200,7 @@ def test_gradcheck_max_pool2d(case, seed):
 @FEW
 @given(pool_cases(dilation=False, max_size=6), seeds, st.booleans(),
        st.one_of(st.none(), st.integers(1, 5)))
-def test_gradcheck_avg_pool2d(case, seed, count_include_pad, divisor):
+def test_avg_pool2d_gradcheck(case, seed, count_include_pad, divisor):
     x = tg.Tensor(make_input(case["shape"], np.float64, "normal", seed), requires_grad=True)
     assert tg.gradcheck(lambda t: avg_pool2d(t, case["kernel"], case["stride"], case["padding"],
                                              case["ceil_mode"], count_include_pad, divisor), [x])
@@ -203,18 +208,18 @@ def test_gradcheck_avg_pool2d(case, seed, count_include_pad, divisor):
 
 @FEW
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 9), st.integers(1, 9), seeds)
-def test_gradcheck_interpolate_size(H, W, OH, OW, seed):
+def test_interpolate_gradcheck_size(H, W, OH, OW, seed):
     x = tg.Tensor(make_input((1, 2, H, W), np.float64, "normal", seed), requires_grad=True)
     assert tg.gradcheck(lambda t: interpolate(t, size=(OH, OW)), [x])
 
 
 @pytest.mark.parametrize("scale", [1, 2, 3, (2, 1), 1.5])
-def test_gradcheck_interpolate_scale_factor(scale):
+def test_interpolate_gradcheck_scale_factor(scale):
     x = tg.Tensor(make_input((2, 1, 3, 4), np.float64, "normal", 3), requires_grad=True)
     assert tg.gradcheck(lambda t: interpolate(t, scale_factor=scale), [x])
 
 
-def test_gradcheck_three_dimensional_inputs():
+def test_pool_gradcheck_three_dimensional_inputs():
     x = tg.Tensor(make_input((2, 5, 4), np.float64, "distinct", 4), requires_grad=True)
     assert tg.gradcheck(lambda t: max_pool2d(t, 2, 1), [x])
     assert tg.gradcheck(lambda t: avg_pool2d(t, (2, 3), padding=1), [x])
@@ -305,7 +310,7 @@ def test_interpolate_one_dimensional_and_recompute_match_torch():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("args", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
                                   dict(kernel_size=(2, 3), stride=(1, 2), ceil_mode=True)])
-def test_nan_propagates_as_torch(dtype, args):
+def test_max_pool2d_nan_propagates_as_torch(dtype, args):
     torch = pytest.importorskip("torch")
     x = make_input((2, 2, 6, 7), dtype, "ties", 5)
     rng = np.random.default_rng(0)
@@ -327,17 +332,17 @@ def test_nan_propagates_as_torch(dtype, args):
             np.testing.assert_array_equal(np.isnan(avg.data), np.isnan(t_avg.numpy()))
 
 
-def test_nan_is_the_max_without_torch():
+def test_max_pool2d_nan_is_the_max_without_torch():
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     for fast in (False, True):
-        out, idx = C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 1), fast=fast)
+        out, idx = max_pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 1), fast=fast)
         assert np.isnan(out[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 1
 
 
 # ---------------------------------------------------------------------------------------------
 # API details
 # ---------------------------------------------------------------------------------------------
-def test_defaults_shapes_and_dtypes():
+def test_pool_defaults_shapes_and_dtypes():
     x = tg.Tensor(np.arange(2 * 3 * 8 * 8, dtype=np.float64).reshape(2, 3, 8, 8))
     assert max_pool2d(x, 2).shape == (2, 3, 4, 4)  # stride defaults to kernel_size
     assert max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True).shape == (2, 3, 5, 5)
@@ -350,7 +355,7 @@ def test_defaults_shapes_and_dtypes():
     assert max_pool2d(tg.Tensor(x.data[0]), 2).shape == (3, 4, 4)  # (C, H, W) input
 
 
-def test_empty_batch():
+def test_pool_empty_batch():
     x = tg.Tensor(np.zeros((0, 3, 6, 6), np.float32), requires_grad=True)
     for y in (max_pool2d(x, 2), avg_pool2d(x, 3, 1, 1), interpolate(x, scale_factor=2)):
         assert y.shape[:2] == (0, 3)
@@ -358,7 +363,7 @@ def test_empty_batch():
         assert x.grad.shape == (0, 3, 6, 6)
 
 
-def test_non_contiguous_and_float16_inputs():
+def test_pool_non_contiguous_and_float16_inputs():
     base = tg.Tensor(make_input((2, 3, 6, 8), np.float32, "normal", 9), requires_grad=True)
     view = base.permute(0, 1, 3, 2)  # its data is a transposed, non-contiguous numpy view
     assert not view.data.flags.c_contiguous
@@ -374,7 +379,7 @@ def test_non_contiguous_and_float16_inputs():
     np.testing.assert_allclose(half.grad, 0.25)
 
 
-def test_gradient_of_broadcast_upstream_and_no_grad():
+def test_interpolate_gradient_of_broadcast_upstream_and_no_grad():
     x = tg.Tensor(make_input((1, 1, 4, 4), np.float32, "distinct", 2), requires_grad=True)
     interpolate(x, scale_factor=3).mean().backward()  # g arrives as a stride-0 broadcast
     np.testing.assert_allclose(x.grad, np.full((1, 1, 4, 4), 9 / 144), rtol=1e-6)
@@ -421,30 +426,44 @@ IMAGE = tg.Tensor(np.zeros((1, 2, 4, 4), dtype=np.float32))
      NotImplementedError, "5-D"),
     (lambda: interpolate(tg.Tensor(np.zeros((4, 4), np.float32)), scale_factor=2), ValueError, r"\(4, 4\)"),
 ])
-def test_bad_arguments_raise(call, error, message):
+def test_pool_bad_arguments_raise(call, error, message):
     with pytest.raises(error, match=message):
         call()
 
 
-def test_compiled_boundary_rejects_bad_arrays():
+def test_pool_compiled_boundary_rejects_bad_arrays():
     x = np.zeros((1, 1, 4, 4), np.float32)
     with pytest.raises(TypeError):
-        C.max_pool2d_forward(x.astype(np.int32), (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
+        max_pool.max_pool2d_forward(x.astype(np.int32), (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
     with pytest.raises(ValueError, match="contiguous"):
-        C.avg_pool2d_forward(np.zeros((1, 1, 4, 8), np.float32)[..., ::2], (2, 2), (2, 2), (0, 0), (2, 2))
+        avg_pool.avg_pool2d_forward(np.zeros((1, 1, 4, 8), np.float32)[..., ::2], (2, 2), (2, 2), (0, 0), (2, 2))
     with pytest.raises(ValueError, match="dimensions"):
-        C.max_pool2d_forward(x[0], (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
+        max_pool.max_pool2d_forward(x[0], (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
     with pytest.raises(ValueError, match="stride"):
-        C.max_pool2d_forward(x, (2, 2), (0, 2), (0, 0), (1, 1), (2, 2))
+        max_pool.max_pool2d_forward(x, (2, 2), (0, 2), (0, 0), (1, 1), (2, 2))
     g = np.ones((1, 1, 2, 2), np.float32)
     with pytest.raises(ValueError, match="outside"):  # an index that would write out of bounds
-        C.max_pool2d_backward(g, np.full((1, 1, 2, 2), 16, np.int64), (4, 4))
+        max_pool.max_pool2d_backward(g, np.full((1, 1, 2, 2), 16, np.int64), (4, 4))
     with pytest.raises(ValueError, match="does not match"):
-        C.max_pool2d_backward(g, np.zeros((1, 1, 2, 3), np.int64), (4, 4))
+        max_pool.max_pool2d_backward(g, np.zeros((1, 1, 2, 3), np.int64), (4, 4))
     with pytest.raises(ValueError, match="src_h"):
-        C.upsample_nearest2d_forward(x, np.array([0, 4], np.int64), np.array([0], np.int64))
+        upsample.upsample_nearest2d_forward(x, np.array([0, 4], np.int64), np.array([0], np.int64))
     with pytest.raises(ValueError, match="does not match"):
-        C.upsample_nearest2d_backward(g, np.array([0], np.int64), np.array([0], np.int64), (4, 4))
+        upsample.upsample_nearest2d_backward(g, np.array([0], np.int64), np.array([0], np.int64), (4, 4))
     # a geometry whose windows run past the image is clipped, never read out of bounds
-    out, idx = C.max_pool2d_forward(x + 1, (3, 3), (3, 3), (0, 0), (1, 1), (5, 5))
+    out, idx = max_pool.max_pool2d_forward(x + 1, (3, 3), (3, 3), (0, 0), (1, 1), (5, 5))
     assert np.isinf(out[0, 0, -1, -1]) and idx[0, 0, -1, -1] == -1
+    # each of the three modules checks at its own boundary (the checks: csrc/pool_common.pxi)
+    with pytest.raises(TypeError, match=r"int64.*\(1, 1, 4, 4\)"):
+        upsample.upsample_nearest2d_forward(x.astype(np.int64), np.array([0], np.int64),
+                                            np.array([0], np.int64))
+    with pytest.raises(TypeError, match="src_w"):
+        upsample.upsample_nearest2d_forward(x, np.array([0], np.int64), [0, 1])
+    with pytest.raises(TypeError, match="numpy array"):
+        avg_pool.avg_pool2d_backward([[1.0]], (4, 4), (2, 2), (2, 2), (0, 0))
+    with pytest.raises(ValueError, match="divisor_override"):
+        avg_pool.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (2, 2), True, 0)
+    with pytest.raises(ValueError, match="in_size"):
+        avg_pool.avg_pool2d_backward(g, (0, 4), (2, 2), (2, 2), (0, 0))
+    with pytest.raises(TypeError, match=r"int64.*\(1, 1, 2, 2\)"):
+        max_pool.max_pool2d_backward(g, np.zeros((1, 1, 2, 2), np.int32), (4, 4))

@@ -73,20 +73,20 @@ class ConvGeometry(NamedTuple):
 def _forward(x, w, b, out_size, geo, path):
     """(h, cols or None): the convolution of x with w (+ b) at output size out_size."""
     if path == "direct":
-        return _kernels.forward_direct(x, w, b, out_size, *geo.args), None
-    return _kernels.forward_fast(x, w, b, out_size, *geo.args)
+        return _kernels.conv2d_forward_direct(x, w, b, out_size, *geo.args), None
+    return _kernels.conv2d_forward_fast(x, w, b, out_size, *geo.args)
 
 
 def _grad_input(dh, w, in_size, geo, path):
     if path == "direct":
-        return _kernels.grad_input_direct(dh, w, in_size, *geo.args)
-    return _kernels.grad_input_fast(dh, w, in_size, *geo.args)
+        return _kernels.conv2d_grad_input_direct(dh, w, in_size, *geo.args)
+    return _kernels.conv2d_grad_input_fast(dh, w, in_size, *geo.args)
 
 
 def _grad_weight(x, dh, kernel_size, geo, path, cols=None):
     if path == "direct":
-        return _kernels.grad_weight_direct(x, dh, kernel_size, *geo.args)
-    return _kernels.grad_weight_fast(x, dh, kernel_size, *geo.args, cols=cols)
+        return _kernels.conv2d_grad_weight_direct(x, dh, kernel_size, *geo.args)
+    return _kernels.conv2d_grad_weight_fast(x, dh, kernel_size, *geo.args, cols=cols)
 
 
 def _contiguous(*arrays):
@@ -129,7 +129,7 @@ class Conv2dFn(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = np.ascontiguousarray(g)
         if ctx.path == "fast":     # the same two formulas, sharing one transpose of g
-            dx, dw = _kernels.backward_fast(x, w, g, cols, need_x, need_w, *ctx.geo.args)
+            dx, dw = _kernels.conv2d_backward_fast(x, w, g, cols, need_x, need_w, *ctx.geo.args)
         else:
             dx = _grad_input(g, w, x.shape[2:], ctx.geo, ctx.path) if need_x else None
             dw = _grad_weight(x, g, w.shape[2:], ctx.geo, ctx.path) if need_w else None

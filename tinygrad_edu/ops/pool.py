@@ -64,8 +64,10 @@ array([[4., 4.],
 
 One op, one name, all the way down (max_pool2d shown; avg_pool2d and upsample_nearest2d alike):
 
-    F.max_pool2d (nn/functional.py)  →  MaxPool2dFn (here)  →  _C.pool.max_pool2d_forward
-    (csrc/pool.pyx)  →  reference.pool.max_pool2d_forward (the oracle)  →  tests/test_pool.py
+    F.max_pool2d (nn/functional.py)  →  MaxPool2dFn (here)  →  _C.max_pool.max_pool2d_forward
+    (csrc/max_pool.pyx)  →  reference.pool.max_pool2d_forward (the oracle)  →  tests/test_pool.py
+
+(avg_pool2d: _C.avg_pool, csrc/avg_pool.pyx; interpolate: _C.upsample, csrc/upsample.pyx.)
 
 The loops are compiled: tinygrad_edu.use_backend("direct") picks the loops that read like the
 formulas, "fast" (the default) the parallel ones; the reference holds the same kernels in numpy.
@@ -79,7 +81,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._C import pool as _kernels
+from .._C import avg_pool, max_pool, upsample
 from ..backend import get_backend
 from ..function import Function
 from ._args import ntuple
@@ -132,7 +134,7 @@ class MaxPool2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, window, indices_out=None):
-        out, idx = _kernels.max_pool2d_forward(
+        out, idx = max_pool.max_pool2d_forward(
             _to_kernel(x), window.kernel, window.stride, window.padding, window.dilation,
             window.out_size, fast=_fast())
         ctx.save_for_backward(idx)
@@ -144,7 +146,7 @@ class MaxPool2dFn(Function):
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
-        grad = _kernels.max_pool2d_backward(_to_kernel(g), idx, ctx.in_shape[-2:], fast=_fast())
+        grad = max_pool.max_pool2d_backward(_to_kernel(g), idx, ctx.in_shape[-2:], fast=_fast())
         return _from_kernel(grad, ctx.in_ndim, ctx.in_dtype), None, None
 
 
@@ -162,7 +164,7 @@ class AvgPool2dFn(Function):
     def forward(ctx, x, window, count_include_pad=True, divisor_override=None):
         ctx.window, ctx.count_include_pad, ctx.divisor_override = window, count_include_pad, divisor_override
         ctx.in_ndim, ctx.in_shape, ctx.in_dtype = x.ndim, x.shape, x.dtype
-        out = _kernels.avg_pool2d_forward(
+        out = avg_pool.avg_pool2d_forward(
             _to_kernel(x), window.kernel, window.stride, window.padding, window.out_size,
             count_include_pad, divisor_override, fast=_fast())
         return _from_kernel(out, x.ndim, x.dtype)
@@ -170,7 +172,7 @@ class AvgPool2dFn(Function):
     @staticmethod
     def backward(ctx, g):
         w = ctx.window
-        grad = _kernels.avg_pool2d_backward(
+        grad = avg_pool.avg_pool2d_backward(
             _to_kernel(g), ctx.in_shape[-2:], w.kernel, w.stride, w.padding,
             ctx.count_include_pad, ctx.divisor_override, fast=_fast())
         return _from_kernel(grad, ctx.in_ndim, ctx.in_dtype), None, None, None
@@ -186,13 +188,13 @@ class UpsampleNearest2dFn(Function):
     def forward(ctx, x, src_h, src_w):
         ctx.save_for_backward(src_h, src_w)
         ctx.in_ndim, ctx.in_shape, ctx.in_dtype = x.ndim, x.shape, x.dtype
-        out = _kernels.upsample_nearest2d_forward(_to_kernel(x), src_h, src_w, fast=_fast())
+        out = upsample.upsample_nearest2d_forward(_to_kernel(x), src_h, src_w, fast=_fast())
         return _from_kernel(out, x.ndim, x.dtype)
 
     @staticmethod
     def backward(ctx, g):
         src_h, src_w = ctx.saved_tensors
-        grad = _kernels.upsample_nearest2d_backward(
+        grad = upsample.upsample_nearest2d_backward(
             _to_kernel(g), src_h, src_w, ctx.in_shape[-2:], fast=_fast())
         return _from_kernel(grad, ctx.in_ndim, ctx.in_dtype), None, None
 

@@ -1,17 +1,13 @@
-"""Convolution as plain numpy loops: the oracle for csrc/conv.pyx, and the version to read first.
+"""conv2d and conv_transpose2d as plain numpy loops: the oracle for csrc/conv.pyx, and the version
+to read first.
 
-Shapes: x (N, C, H, W), w (O, C/groups, KH, KW), h (N, O, OH, OW); s stride, p padding,
-d dilation, all (height, width) pairs. Convolution is cross-correlation:
-
-    h[n,o,i,j]  = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n,c, i·s+m·d−p, j·s+k·d−p]   (zero outside X)
-    ∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[n,c, i·s+m·d−p, j·s+k·d−p] · ∂h[n,o,i,j]
-    ∂b[o]       = Σ_n Σ_i Σ_j ∂h[n,o,i,j]
-    ∂X[n,c, i·s+m·d−p, j·s+k·d−p] += W[o,c,m,k] · ∂h[n,o,i,j]
+The formulas: Conv2dFn and ConvTranspose2dFn in tinygrad_edu/ops/conv.py. Shapes: x (N, C, H, W),
+w (O, C/groups, KH, KW), h (N, O, OH, OW); s stride, p padding, d dilation, all (height, width)
+pairs (`padding` here is an int pair (p_h, p_w), never 'same').
 
 The loops below run over (o, c, m, k); for one kernel tap (m, k), X[n,c, i·s+m·d−p, j·s+k·d−p]
 for all i, j is a strided slice of the zero-padded input, so the loops over n, i, j are one
-numpy expression. `padding` here is an int pair (p_h, p_w); output sizes follow PyTorch:
-OH = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1.
+numpy expression.
 
 >>> import numpy as np
 >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
@@ -24,9 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _pair(v):
-    return (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+from ..ops._args import ntuple
 
 
 def _tap(padded, m, k, out_h, out_w, s, d):
@@ -36,13 +30,13 @@ def _tap(padded, m, k, out_h, out_w, s, d):
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
-    """PyTorch's rule: ⌊(size + 2·padding − dilation·(kernel−1) − 1) / stride⌋ + 1."""
+    """OH of Conv2dFn's formulas, along one axis."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """h[n,o,i,j] = b[o] + Σ_c Σ_m Σ_k W[o,c,m,k] · X[n,c, i·s+m·d−p, j·s+k·d−p]"""
-    s, p, d = _pair(stride), _pair(padding), _pair(dilation)
+    """h = b + the sum over c, m, k of W·X (Conv2dFn's formula for h)."""
+    s, p, d = ntuple(stride, 2), ntuple(padding, 2), ntuple(dilation, 2)
     N, C, H, W = x.shape
     O, C_g, KH, KW = w.shape
     OH = conv_output_size(H, KH, s[0], p[0], d[0])
@@ -62,8 +56,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv2d_backward(x, w, dh, stride=1, padding=0, dilation=1, groups=1):
-    """(∂X, ∂W, ∂b) of conv2d for the upstream gradient ∂h (N, O, OH, OW)."""
-    s, p, d = _pair(stride), _pair(padding), _pair(dilation)
+    """(∂X, ∂W, ∂b) of conv2d for the upstream gradient ∂h (N, O, OH, OW): Conv2dFn's formulas."""
+    s, p, d = ntuple(stride, 2), ntuple(padding, 2), ntuple(dilation, 2)
     N, C, H, W = x.shape
     O, C_g, KH, KW = w.shape
     OH, OW = dh.shape[2:]
@@ -76,9 +70,9 @@ def conv2d_backward(x, w, dh, stride=1, padding=0, dilation=1, groups=1):
             c_in = (o // O_g) * C_g + c
             for m in range(KH):
                 for k in range(KW):
-                    # ∂W[o,c,m,k] = Σ_n Σ_i Σ_j X[...] · ∂h[n,o,i,j]
+                    # ∂W[o,c,m,k]: the sum over n, i, j of this tap's X times ∂h
                     dw[o, c, m, k] = np.sum(_tap(padded[:, c_in], m, k, OH, OW, s, d) * dh[:, o])
-                    # ∂X[...] += W[o,c,m,k] · ∂h[n,o,i,j]   (the same positions, scattered)
+                    # ∂X: W[o,c,m,k]·∂h added back at the same positions (scattered)
                     _tap(d_padded[:, c_in], m, k, OH, OW, s, d)[...] += w[o, c, m, k] * dh[:, o]
     dx = d_padded[:, :, p[0]: p[0] + H, p[1]: p[1] + W]
     db = dh.sum(axis=(0, 2, 3))
@@ -87,12 +81,10 @@ def conv2d_backward(x, w, dh, stride=1, padding=0, dilation=1, groups=1):
 
 def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
                              dilation=1):
-    """The scatter of conv2d's ∂X, as a layer: x (N, C_in, H, W), w (C_in, C_out/groups, KH, KW).
-
-    out[n, co, i·s+m·d−p, j·s+k·d−p] += W[ci, co_g, m, k] · X[n, ci, i, j]   (then + b[co]),
-    OH = (H−1)·s − 2p + d·(KH−1) + output_padding + 1.
-    """
-    s, p, d, op = _pair(stride), _pair(padding), _pair(dilation), _pair(output_padding)
+    """The scatter of conv2d's ∂X, as a layer: x (N, C_in, H, W), w (C_in, C_out/groups, KH, KW);
+    the formulas (and OH): ConvTranspose2dFn in tinygrad_edu/ops/conv.py."""
+    s, p, d = ntuple(stride, 2), ntuple(padding, 2), ntuple(dilation, 2)
+    op = ntuple(output_padding, 2)
     N, C_in, H, W = x.shape
     _, C_out_g, KH, KW = w.shape
     C_out = C_out_g * groups
@@ -117,7 +109,7 @@ def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, output_padding=0
 def conv_transpose2d_backward(x, w, dout, stride=1, padding=0, output_padding=0, groups=1,
                               dilation=1):
     """(∂X, ∂W, ∂b) of conv_transpose2d: gather from ∂out where the forward scattered."""
-    s, p, d = _pair(stride), _pair(padding), _pair(dilation)
+    s, p, d = ntuple(stride, 2), ntuple(padding, 2), ntuple(dilation, 2)
     N, C_in, H, W = x.shape
     _, C_out_g, KH, KW = w.shape
     OH, OW = dout.shape[2:]

@@ -1,11 +1,13 @@
-"""Pooling and nearest upsampling as plain numpy loops: the oracle for csrc/pool.pyx.
+"""max_pool2d, avg_pool2d and upsample_nearest2d as plain numpy loops: the oracle for
+csrc/max_pool.pyx, csrc/avg_pool.pyx and csrc/upsample.pyx.
+
+The formulas: MaxPool2dFn, AvgPool2dFn and UpsampleNearest2dFn in tinygrad_edu/ops/pool.py (the
+windows and their padding: that file's module docstring).
 
 One Python loop over the output positions (i, j) and, inside it, over the window; the batch and
 channel axes (N, C) ride along as numpy vectors. Same arguments and results as the compiled
-kernels (tinygrad_edu._C.pool), same order of additions, so float results agree bit for bit.
-
-Window (i, j) covers the input rows ih = i·sh − ph + m·dh (m < kh) and the columns
-iw = j·sw − pw + k·dw (k < kw); positions outside the input are padding.
+kernels (tinygrad_edu._C.max_pool, .avg_pool, .upsample), same order of additions, so float
+results agree bit for bit.
 
 >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
 >>> out, idx = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
@@ -23,13 +25,13 @@ import numpy as np
 
 
 def _window(i, j, kernel, stride, padding, dilation=(1, 1)):
-    """The in-image (ih, iw) of window (i, j), row by row."""
+    """The (ih, iw) of window (i, j), row by row, padding included (the callers skip it)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     return [(i * sh - ph + m * dh, j * sw - pw + k * dw) for m in range(kh) for k in range(kw)]
 
 
 def max_pool2d_forward(x, kernel, stride, padding, dilation, out_size):
-    """out[n,c,i,j] = max of x over window (i, j); idx = ih·W + iw of the first maximum
+    """(out, idx): MaxPool2dFn's maximum of each window and idx = ih·W + iw of the first one
     (NaN counts as the maximum; −1 when the window holds no input element)."""
     N, C, H, W = x.shape
     out = np.full((N, C) + tuple(out_size), -np.inf, dtype=x.dtype)
@@ -51,7 +53,7 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation, out_size):
 
 
 def max_pool2d_backward(g, idx, in_size):
-    """grad[n,c,·] (flattened H·W) gets g[n,c,i,j] added at idx[n,c,i,j]."""
+    """MaxPool2dFn's ∂L/∂x: grad[n,c,·] (flattened H·W) gets g[n,c,i,j] added at idx[n,c,i,j]."""
     N, C = g.shape[:2]
     H, W = in_size
     grad = np.zeros((N, C, H * W), dtype=g.dtype)
@@ -64,8 +66,7 @@ def max_pool2d_backward(g, idx, in_size):
 
 
 def avg_divisor(i, j, kernel, stride, padding, in_size, count_include_pad, divisor_override):
-    """PyTorch's divisor of window (i, j): divisor_override if given; else the window clipped
-    to the padded input (count_include_pad) or the number of real input elements in it."""
+    """AvgPool2dFn's divisor of window (i, j) (0 when the window holds no input element)."""
     (kh, kw), (sh, sw), (ph, pw), (H, W) = kernel, stride, padding, in_size
     h0, w0 = i * sh - ph, j * sw - pw
     h1, w1 = min(h0 + kh, H + ph), min(w0 + kw, W + pw)
@@ -80,7 +81,7 @@ def avg_divisor(i, j, kernel, stride, padding, in_size, count_include_pad, divis
 
 def avg_pool2d_forward(x, kernel, stride, padding, out_size, count_include_pad=True,
                        divisor_override=None):
-    """out[n,c,i,j] = (Σ of x over window (i, j)) / divisor(i, j)."""
+    """AvgPool2dFn's forward: each window's sum / its divisor."""
     N, C, H, W = x.shape
     out = np.zeros((N, C) + tuple(out_size), dtype=x.dtype)
     for i in range(out_size[0]):
@@ -98,7 +99,7 @@ def avg_pool2d_forward(x, kernel, stride, padding, out_size, count_include_pad=T
 
 def avg_pool2d_backward(g, in_size, kernel, stride, padding, count_include_pad=True,
                         divisor_override=None):
-    """grad[n,c,ih,iw] = Σ over the windows (i, j) holding (ih, iw) of g[n,c,i,j] / divisor(i, j)."""
+    """AvgPool2dFn's ∂L/∂x: each window's g / divisor added to each of its input elements."""
     N, C = g.shape[:2]
     H, W = in_size
     grad = np.zeros((N, C, H, W), dtype=g.dtype)
@@ -116,7 +117,7 @@ def avg_pool2d_backward(g, in_size, kernel, stride, padding, count_include_pad=T
 
 
 def upsample_nearest2d_forward(x, src_h, src_w):
-    """out[n,c,i,j] = x[n,c,src_h[i],src_w[j]]."""
+    """UpsampleNearest2dFn's forward: out[n,c,i,j] = x[n,c,src_h[i],src_w[j]]."""
     out = np.empty(x.shape[:2] + (len(src_h), len(src_w)), dtype=x.dtype)
     for i, y in enumerate(src_h):
         for j, x_col in enumerate(src_w):
@@ -125,7 +126,7 @@ def upsample_nearest2d_forward(x, src_h, src_w):
 
 
 def upsample_nearest2d_backward(g, src_h, src_w, in_size):
-    """grad[n,c,y,x] = Σ of g[n,c,i,j] over the (i, j) with src_h[i] = y and src_w[j] = x."""
+    """UpsampleNearest2dFn's ∂L/∂x: each g[n,c,i,j] added at (src_h[i], src_w[j])."""
     grad = np.zeros(g.shape[:2] + tuple(in_size), dtype=g.dtype)
     for i, y in enumerate(src_h):
         for j, x_col in enumerate(src_w):

@@ -1,5 +1,6 @@
-/* Max pooling of one (H, W) plane with 2x2 windows, stride 2, no padding: the fast path's
- * most common case, in plain C written so that the compiler vectorises it.
+/* Max pooling of one (H, W) plane with 2x2 windows, stride 2, no padding: the most common case
+ * of max_pool2d's fast path (csrc/max_pool.pyx), in plain C written so that the compiler
+ * vectorises it.
  *
  * Window (i, j) holds   a b     at x[2i][2j]   x[2i][2j+1]
  *                       c d        x[2i+1][2j] x[2i+1][2j+1]
@@ -13,7 +14,7 @@
  *      (random data would mispredict half of the branches);
  *   2. codes -> 64-bit plane positions.
  */
-#include "pool_impl.h"
+#include "max_pool_impl.h"
 
 #define STRETCH 256 /* windows per pass: the codes stay in a small stack buffer */
 

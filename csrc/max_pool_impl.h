@@ -1,6 +1,6 @@
-/* The fast path's 2x2 / stride-2 max pooling loop in plain C (see pool_impl.c). */
-#ifndef TINYGRAD_EDU_POOL_IMPL_H
-#define TINYGRAD_EDU_POOL_IMPL_H
+/* max_pool2d's fast-path 2x2 / stride-2 loop in plain C (see max_pool_impl.c). */
+#ifndef TINYGRAD_EDU_MAX_POOL_IMPL_H
+#define TINYGRAD_EDU_MAX_POOL_IMPL_H
 
 #include <stdint.h>
 #include <stddef.h>
