@@ -1,4 +1,5 @@
-"""RNN, LSTM, LSTMCell, RNNCell: gradcheck, PyTorch equality, shapes and errors."""
+"""RNN, LSTM, LSTMCell, RNNCell: gradcheck, the plain-numpy reference loop, PyTorch equality,
+shapes and errors."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
 from tinygrad_edu import Tensor, gradcheck
 from tinygrad_edu.ops.rnn import LSTMCellFn, LSTMSequenceFn
+from tinygrad_edu.reference import lstm as ref
 
 
 def _t(rng, *shape, grad=True):
@@ -67,6 +69,147 @@ def test_rnn_gradcheck(steps, batch, hidden, relu, seed):
     rng = np.random.default_rng(seed)
     x, h0 = _t(rng, steps, batch, 2), _t(rng, 1, batch, hidden)
     assert gradcheck(lambda x, h0, w: rnn(x, h0), [x, h0, rnn.weight_hh_l0])
+
+
+# ---------------------------------------------------------------------------------------------
+# The LSTM Functions and nn.LSTM against the plain-numpy loop of reference/lstm.py (float64)
+# ---------------------------------------------------------------------------------------------
+TIGHT = dict(rtol=1e-10, atol=1e-10)
+
+
+def _lstm_arrays(rng, steps, batch, inp, hidden, bias):
+    """x, h0, c0, w_ih, w_hh, b_ih, b_hh as float64 arrays (biases None without bias)."""
+    shapes = [(steps, batch, inp), (batch, hidden), (batch, hidden), (4 * hidden, inp),
+              (4 * hidden, hidden)] + [(4 * hidden,)] * 2
+    arrays = [rng.standard_normal(shape) for shape in shapes]
+    return arrays if bias else arrays[:5] + [None, None]
+
+
+def _assert_grads(ours, reference, names):
+    for name, a, b in zip(names, ours, reference):
+        if b is None:
+            assert a is None, name
+        else:
+            np.testing.assert_allclose(a, b, err_msg=name, **TIGHT)
+
+
+LSTM_INPUTS = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")
+lstm_shapes = dict(steps=st.integers(1, 4), batch=st.integers(1, 3), inp=st.integers(1, 4),
+                   hidden=st.integers(1, 4), bias=st.booleans(), seed=st.integers(0, 2**16))
+
+
+@settings(max_examples=25, deadline=None)
+@given(**lstm_shapes)
+def test_lstm_sequence_fn_matches_reference(steps, batch, inp, hidden, bias, seed):
+    rng = np.random.default_rng(seed)
+    arrays = _lstm_arrays(rng, steps, batch, inp, hidden, bias)
+    outputs, h_T, c_T, cache = ref.lstm_forward(*arrays)
+    tensors = [None if a is None else Tensor(a, requires_grad=True) for a in arrays]
+    y = LSTMSequenceFn.apply(*tensors)               # (T+1, B, H): h_1 … h_T, then c_T
+    assert y.shape == (steps + 1, batch, hidden)
+    np.testing.assert_allclose(y.data[:steps], outputs, **TIGHT)
+    np.testing.assert_allclose(y.data[steps - 1], h_T, **TIGHT)
+    np.testing.assert_allclose(y.data[steps], c_T, **TIGHT)
+    upstream = rng.standard_normal(y.shape)
+    (y * Tensor(upstream)).sum().backward()
+    expected = ref.lstm_backward(upstream[:steps], None, upstream[steps], cache)
+    _assert_grads([None if t is None else t.grad for t in tensors], expected, LSTM_INPUTS)
+
+
+@settings(max_examples=25, deadline=None)
+@given(**lstm_shapes)
+def test_lstm_cell_fn_matches_reference_first_step(steps, batch, inp, hidden, bias, seed):
+    rng = np.random.default_rng(seed)
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = arrays = _lstm_arrays(rng, steps, batch, inp, hidden, bias)
+    outputs, h_1, c_1, cache = ref.lstm_forward(x[:1], *arrays[1:])   # the first step only
+    X, H0, C0, W_ih, W_hh, B_ih, B_hh = tensors = [
+        None if a is None else Tensor(a, requires_grad=True) for a in (x[0],) + tuple(arrays[1:])]
+    z = X @ W_ih.T + H0 @ W_hh.T
+    if bias:
+        z = z + B_ih + B_hh
+    hc = LSTMCellFn.apply(z, C0)                     # (2, B, H): h_1, c_1
+    np.testing.assert_allclose(hc.data[0], outputs[0], **TIGHT)
+    np.testing.assert_allclose(hc.data[0], h_1, **TIGHT)
+    np.testing.assert_allclose(hc.data[1], c_1, **TIGHT)
+    d_h, d_c = rng.standard_normal((2, batch, hidden))
+    (hc[0] * Tensor(d_h) + hc[1] * Tensor(d_c)).sum().backward()
+    expected = list(ref.lstm_backward(d_h[None], None, d_c, cache))
+    expected[0] = expected[0][0]                     # ∂x_1 of the (1, B, I) sequence
+    _assert_grads([None if t is None else t.grad for t in tensors], expected, LSTM_INPUTS)
+
+
+def _reference_lstm_module(lstm, x, h0, c0, d_out, d_hn, d_cn):
+    """nn.LSTM (time-major x, no dropout) built from ref.lstm_forward/backward: every layer and
+    direction one reference loop, the reverse direction on the flipped sequence. Returns
+    (out, h_n, c_n) and the gradients {"x", "h0", "c0", parameter name: array}."""
+    D, H = lstm.num_directions, lstm.hidden_size
+    params = {name: p.data for name, p in lstm.named_parameters()}
+    kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    layer_in, caches, h_n, c_n = x, {}, [], []
+    for layer in range(lstm.num_layers):
+        outs = []
+        for d, suffix in enumerate(lstm._suffixes()):
+            k = layer * D + d
+            weights = [params.get(f"{kind}_l{layer}{suffix}") for kind in kinds]
+            seq = layer_in[::-1] if d else layer_in
+            out, h, c, caches[k] = ref.lstm_forward(seq, h0[k], c0[k], *weights)
+            outs.append(out[::-1] if d else out)
+            h_n.append(h)
+            c_n.append(c)
+        layer_in = np.concatenate(outs, axis=-1)
+    grads = {"h0": np.zeros_like(h0), "c0": np.zeros_like(c0)}
+    d_layer_out = d_out
+    for layer in reversed(range(lstm.num_layers)):
+        d_layer_in = 0
+        for d, suffix in enumerate(lstm._suffixes()):
+            k = layer * D + d
+            d_seq = d_layer_out[..., d * H:(d + 1) * H]
+            dx, grads["h0"][k], grads["c0"][k], *dw = ref.lstm_backward(
+                d_seq[::-1] if d else d_seq, d_hn[k], d_cn[k], caches[k])
+            d_layer_in = d_layer_in + (dx[::-1] if d else dx)
+            for kind, g in zip(kinds, dw):
+                if g is not None:
+                    grads[f"{kind}_l{layer}{suffix}"] = g
+        d_layer_out = d_layer_in
+    grads["x"] = d_layer_out
+    return (layer_in, np.stack(h_n), np.stack(c_n)), grads
+
+
+@settings(max_examples=20, deadline=None)
+@given(steps=st.integers(1, 4), batch=st.integers(1, 3), inp=st.integers(1, 4),
+       hidden=st.integers(1, 4), num_layers=st.integers(1, 2), bidirectional=st.booleans(),
+       bias=st.booleans(), batch_first=st.booleans(), seed=st.integers(0, 2**16))
+def test_lstm_module_matches_reference(steps, batch, inp, hidden, num_layers, bidirectional, bias,
+                                       batch_first, seed):
+    tg.manual_seed(seed)
+    lstm = nn.LSTM(inp, hidden, num_layers=num_layers, bias=bias, batch_first=batch_first,
+                   bidirectional=bidirectional).double()
+    rng = np.random.default_rng(seed)
+    states = num_layers * lstm.num_directions
+    x = rng.standard_normal((steps, batch, inp))       # time-major for the reference
+    h0, c0 = rng.standard_normal((2, states, batch, hidden))
+    X = Tensor(x.transpose(1, 0, 2) if batch_first else x, requires_grad=True)
+    H0, C0 = Tensor(h0, requires_grad=True), Tensor(c0, requires_grad=True)
+    out, (h_n, c_n) = lstm(X, (H0, C0))
+    d_out = rng.standard_normal((steps, batch, lstm.num_directions * hidden))
+    d_hn, d_cn = rng.standard_normal((2, states, batch, hidden))
+    (expected_out, expected_h, expected_c), grads = _reference_lstm_module(
+        lstm, x, h0, c0, d_out, d_hn, d_cn)
+    out_tm = out.data.transpose(1, 0, 2) if batch_first else out.data
+    np.testing.assert_allclose(out_tm, expected_out, **TIGHT)
+    np.testing.assert_allclose(h_n.data, expected_h, **TIGHT)
+    np.testing.assert_allclose(c_n.data, expected_c, **TIGHT)
+    d_out_bm = d_out.transpose(1, 0, 2) if batch_first else d_out
+    (out * Tensor(d_out_bm)).sum().add((h_n * Tensor(d_hn)).sum()).add(
+        (c_n * Tensor(d_cn)).sum()).backward()
+    x_grad = X.grad.transpose(1, 0, 2) if batch_first else X.grad
+    np.testing.assert_allclose(x_grad, grads["x"], err_msg="x", **TIGHT)
+    np.testing.assert_allclose(H0.grad, grads["h0"], err_msg="h0", **TIGHT)
+    np.testing.assert_allclose(C0.grad, grads["c0"], err_msg="c0", **TIGHT)
+    names = [name for name, _ in lstm.named_parameters()]
+    assert sorted(names) == sorted(set(grads) - {"x", "h0", "c0"})
+    for name, p in lstm.named_parameters():
+        np.testing.assert_allclose(p.grad, grads[name], err_msg=name, **TIGHT)
 
 
 def _copy_to_torch(ours, theirs):

@@ -68,7 +68,10 @@ tu.save_figure(fig, args, "03_digits")
 # ## The model, the loss, the training loop
 #
 # `nn.Sequential` chains the layers; `F.cross_entropy` takes the raw scores (logits) and the class
-# indices. Each step: forward, loss, `zero_grad`, `backward`, `step`.
+# indices. Each step: forward, loss, `zero_grad`, `backward`, `step`. We write this loop out once
+# here; `tg.fit` runs the same loop for a whole training (tutorials 04 and 07 use it).
+# `tg.evaluate(model, loss_fn, loader)` gives the mean loss and the accuracy over a loader, in eval
+# mode and without recording a graph.
 
 # %%
 def make_mlp(hidden=128, dropout=0.0):
@@ -76,17 +79,14 @@ def make_mlp(hidden=128, dropout=0.0):
     return nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 10))
 
 
-def evaluate(model, X, y):
-    """(mean cross-entropy, accuracy) of model on X, y, without recording a graph."""
-    model.eval()
-    with tg.no_grad():
-        logits = model(tg.Tensor(X))
-        loss = F.cross_entropy(logits, tg.Tensor(y)).item()
-    model.train()
-    return loss, float((logits.data.argmax(axis=1) == y).mean())
+def whole_set(X, y):
+    """A loader that gives (X, y) as one batch, in order: for tg.evaluate."""
+    return DataLoader(TensorDataset(tg.Tensor(X), tg.Tensor(y)), batch_size=len(y))
 
 
 def train_epoch(model, optimizer, loader, input_noise=0.0):
+    # Written out by hand on purpose: this is the loop to learn (tg.fit runs the same steps), and
+    # part 2 adds input noise inside it and watches every epoch.
     losses = []
     for xb, yb in loader:
         if input_noise:   # a new random perturbation of every image at every step
@@ -103,14 +103,15 @@ model = make_mlp()
 print(model)
 optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 loader = DataLoader(TensorDataset(tg.Tensor(X_train), tg.Tensor(y_train)), batch_size=32, shuffle=True)
+test_loader = whole_set(X_test, y_test)
 epochs = 3 if args.quick else 40
 history = {"train_loss": [], "test_acc": []}
 bar = tu.progress(range(epochs), desc="MLP epochs")
 for epoch in bar:
     history["train_loss"].append(train_epoch(model, optimizer, loader))
-    history["test_acc"].append(evaluate(model, X_test, y_test)[1])
+    history["test_acc"].append(tg.evaluate(model, F.cross_entropy, test_loader)[1])
     bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}", test_acc=f"{history['test_acc'][-1]:.3f}")
-test_loss, test_accuracy = evaluate(model, X_test, y_test)
+test_loss, test_accuracy = tg.evaluate(model, F.cross_entropy, test_loader)
 print(f"MLP test accuracy: {test_accuracy:.2%} ({round((1 - test_accuracy) * len(y_test))} "
       f"of {len(y_test)} test digits wrong)")
 
@@ -152,6 +153,7 @@ val_idx = np.setdiff1d(np.arange(len(y_train)), small_idx)[:600]   # from the re
 X_val, y_val = X_train[val_idx], y_train[val_idx]
 small_loader = DataLoader(TensorDataset(tg.Tensor(X_small), tg.Tensor(y_small)), batch_size=len(y_small),
                           shuffle=True)
+small_set, val_set = whole_set(X_small, y_small), whole_set(X_val, y_val)   # for measuring, in order
 reg_epochs = 30 if args.quick else 200
 
 
@@ -176,20 +178,22 @@ for name, (decay, p_drop, noise) in VARIANTS.items():
     opt = optim.Adam(net.parameters(), lr=3e-3, weight_decay=decay)   # weight_decay adds λW to ∂L/∂W
     curve = {"train": [], "val": [], "val_acc": []}
     best = (np.inf, None, 0)   # (validation loss, weights, epoch): for early stopping
+    # our own loop rather than tg.fit: fit's early stopping would end the run at its best epoch,
+    # and here we want the whole curve and the test accuracy both at the end and at the best epoch
     for epoch in tu.progress(range(reg_epochs), desc=name):
         train_epoch(net, opt, small_loader, input_noise=noise)
-        tr_loss, _ = evaluate(net, X_small, y_small)
-        va_loss, va_acc = evaluate(net, X_val, y_val)
+        tr_loss, _ = tg.evaluate(net, F.cross_entropy, small_set)   # eval mode: no dropout here
+        va_loss, va_acc = tg.evaluate(net, F.cross_entropy, val_set)
         curve["train"].append(tr_loss)
         curve["val"].append(va_loss)
         curve["val_acc"].append(va_acc)
         if va_loss < best[0]:
             best = (va_loss, {k: v.data.copy() for k, v in net.state_dict().items()}, epoch)
     curves[name] = curve
-    final[name] = evaluate(net, X_test, y_test)[1]
+    final[name] = tg.evaluate(net, F.cross_entropy, test_loader)[1]
     if name == "no regularisation":   # early stopping = the same run, rolled back to its best epoch
         net.load_state_dict(best[1])
-        final["early stopping"] = evaluate(net, X_test, y_test)[1]
+        final["early stopping"] = tg.evaluate(net, F.cross_entropy, test_loader)[1]
         stop_epoch = best[2]
 for name, acc in final.items():
     print(f"{name:>18}: test accuracy {acc:.1%}")

@@ -99,6 +99,11 @@ n_params = sum(p.numel() for p in model.parameters())
 # the epochs (`StepLR`), which lets the weights settle. Because we have few images, each training
 # batch is shifted by up to 2 pixels at random (**data augmentation**): a digit moved a little
 # is still the same digit, and the network learns to ignore the position.
+#
+# `tg.fit` runs the training loop of tutorial 03 (forward, loss, `zero_grad`, `backward`, `step`
+# for every batch) epoch after epoch, steps the scheduler once per epoch, and after each epoch
+# measures the loss and accuracy on `val_loader` with `tg.evaluate`. We hand it the test set
+# there only to draw its curve; no decision depends on it.
 
 # %%
 def random_shift(batch: np.ndarray, rng: np.random.Generator, max_shift: int = 2) -> np.ndarray:
@@ -109,6 +114,20 @@ def random_shift(batch: np.ndarray, rng: np.random.Generator, max_shift: int = 2
     for n, (dy, dx) in enumerate(rng.integers(0, 2 * max_shift + 1, size=(len(batch), 2))):
         out[n] = padded[n, :, dy:dy + h, dx:dx + w]
     return out
+
+
+class Shifted:
+    """The batches of `loader` with every image randomly shifted (a new shift at every pass)."""
+
+    def __init__(self, loader, rng):
+        self.loader, self.rng = loader, rng
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for xb, yb in self.loader:
+            yield tg.Tensor(random_shift(xb.numpy(), self.rng)), yb
 
 
 def predict(model, X, batch_size=256):
@@ -123,40 +142,25 @@ def predict(model, X, batch_size=256):
 
 optimizer = optim.Adam(model.parameters(), lr=2e-3)
 loader = DataLoader(TensorDataset(tg.Tensor(X_train), tg.Tensor(y_train)), batch_size=32, shuffle=True)
+test_loader = DataLoader(TensorDataset(tg.Tensor(X_test), tg.Tensor(y_test)), batch_size=256)
 rng = np.random.default_rng(args.seed)
 epochs = 3 if args.quick else (4 if args.mnist else 30)   # MNIST has 40× more images per epoch
 scheduler = optim.StepLR(optimizer, step_size=max(int(epochs * 0.7), 2), gamma=0.2)   # smaller steps at the end
-history = {"loss": [], "train_acc": [], "test_acc": []}
-bar = tu.progress(range(epochs), desc="LeNet-5 epochs")
-for epoch in bar:
-    losses, correct = [], 0
-    for xb, yb in loader:
-        xb = tg.Tensor(random_shift(xb.numpy(), rng))
-        scores = model(xb)
-        loss = F.cross_entropy(scores, yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        correct += int((scores.data.argmax(axis=1) == yb.numpy()).sum())
-    scheduler.step()
-    history["loss"].append(float(np.mean(losses)))
-    history["train_acc"].append(correct / len(y_train))
-    history["test_acc"].append(float((predict(model, X_test).argmax(axis=1) == y_test).mean()))
-    bar.set_postfix(loss=f"{history['loss'][-1]:.4f}", test_acc=f"{history['test_acc'][-1]:.3f}")
+history = tg.fit(model, F.cross_entropy, optimizer, Shifted(loader, rng), val_loader=test_loader,
+                 epochs=epochs, scheduler=scheduler, verbose=True)   # one line per epoch
 
+test_loss, test_accuracy = tg.evaluate(model, F.cross_entropy, test_loader)
 predicted = predict(model, X_test).argmax(axis=1)
-test_accuracy = float((predicted == y_test).mean())
 print(f"LeNet-5 test accuracy: {test_accuracy:.2%} "
       f"({int((predicted != y_test).sum())} of {len(y_test)} test digits wrong)")
 save(model.state_dict(), args.out / "04_lenet5_digits.npz")   # reload with tinygrad_edu.serialize.load
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-ax1.plot(range(1, epochs + 1), history["loss"], marker=".")
+ax1.plot(range(1, epochs + 1), history["train_loss"], marker=".")
 ax1.set(xlabel="epoch", ylabel="training loss", yscale="log", title="Cross-entropy (training)")
 ax2.plot(range(1, epochs + 1), history["train_acc"], marker=".", label="training (shifted images)")
-ax2.plot(range(1, epochs + 1), history["test_acc"], marker=".", label="test")
+ax2.plot(range(1, epochs + 1), history["val_acc"], marker=".", label="test")
 ax2.set(xlabel="epoch", ylabel="accuracy", title=f"Accuracy (test: {test_accuracy:.1%})", ylim=(0.8, 1.0))
 ax2.legend()
 for ax in (ax1, ax2):
@@ -281,5 +285,5 @@ print(f"gradient ascent raised the filters' mean activation by {np.mean(gains):.
 # %%
 tu.report("04_cnn_lenet", args, {
     "test_accuracy": test_accuracy, "parameters": n_params, "epochs": epochs,
-    "initial_loss": history["loss"][0], "final_loss": history["loss"][-1],
+    "initial_loss": history["train_loss"][0], "final_loss": history["train_loss"][-1],
     "mean_activation_gain": float(np.mean(gains))})

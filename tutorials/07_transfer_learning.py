@@ -79,27 +79,19 @@ def make_head():
     return nn.Sequential(nn.Linear(512, 64), nn.ReLU(), nn.Linear(64, 5))
 
 
-def train(model, params, X, y, epochs, desc, batch_size=32, lr=2e-3):
+def train(model, params, X, y, epochs, batch_size=32, lr=2e-3, verbose=False):
+    """Adam on `params` only, through tg.fit; returns the training loss of every epoch."""
     optimizer = optim.Adam(params, lr=lr)
     loader = DataLoader(TensorDataset(tg.Tensor(X), tg.Tensor(y)), batch_size=batch_size, shuffle=True)
-    losses = []
-    bar = tu.progress(range(epochs), desc=desc, leave=False)
-    for _ in bar:
-        for xb, yb in loader:
-            loss = F.cross_entropy(model(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-    return losses
+    history = tg.fit(model, F.cross_entropy, optimizer, loader, epochs=epochs,
+                     progress=None if verbose else False,   # None: a bar when run in a terminal
+                     verbose=verbose)
+    return history["train_loss"]
 
 
 def accuracy(model, X, y):
-    model.eval()
-    with tg.no_grad():
-        acc = float((model(tg.Tensor(X)).data.argmax(axis=1) == y).mean())
-    model.train()
-    return acc
+    loader = DataLoader(TensorDataset(tg.Tensor(X), tg.Tensor(y)), batch_size=len(y))
+    return tg.evaluate(model, F.cross_entropy, loader)[1]   # (mean loss, accuracy)
 
 
 # %% [markdown]
@@ -122,7 +114,7 @@ pretrain_model = nn.Sequential(features, make_head())
 pre_epochs = 1 if args.quick else 3
 XA_aug, yA_aug = shifted_copies(XA, yA)
 pretrain_losses = train(pretrain_model, pretrain_model.parameters(), XA_aug, yA_aug, pre_epochs,
-                        "pretraining on 0–4")
+                        verbose=True)
 X_test_A, y_test_A = X_test[~b_test], y_test[~b_test]
 pretrain_accuracy = accuracy(pretrain_model, X_test_A, y_test_A)
 print(f"pretrained network, test accuracy on digits 0–4: {pretrain_accuracy:.1%}")
@@ -133,7 +125,7 @@ pretrained_state = {k: v.data.copy() for k, v in features.state_dict().items()}
 #
 # We repeat for 1, 2, 3, 5 and 10 examples per class, each four times with other examples, and
 # average. Few examples are few gradient steps per epoch, so both runs get the same fixed number
-# of **steps** (full-batch here).
+# of **steps** (full-batch here: one epoch of `tg.fit` is one step).
 
 # %%
 def transfer_run(X, y, steps, seed):
@@ -143,14 +135,14 @@ def transfer_run(X, y, steps, seed):
     feats.requires_grad_(False)                       # frozen: backward stops here
     model = nn.Sequential(feats, make_head())
     trainable = [p for p in model.parameters() if p.requires_grad]
-    losses = train(model, trainable, X, y, steps, "fine-tune head", batch_size=len(y))
+    losses = train(model, trainable, X, y, steps, batch_size=len(y))
     return accuracy(model, XB_test, yB_test), losses, sum(p.numel() for p in trainable)
 
 
 def scratch_run(X, y, steps, seed):
     tg.manual_seed(seed)
     model = nn.Sequential(make_features(), make_head())
-    losses = train(model, model.parameters(), X, y, steps, "from scratch", batch_size=len(y))
+    losses = train(model, model.parameters(), X, y, steps, batch_size=len(y))
     return accuracy(model, XB_test, yB_test), losses, sum(p.numel() for p in model.parameters())
 
 

@@ -1,1 +1,3 @@
-"""Plain numpy reference loops of every compiled kernel: the oracle the tests compare against."""
+"""Plain numpy reference loops, the oracles the tests compare against: conv and pool for the
+compiled kernels (csrc/), lstm for the LSTM Functions with their hand-written backward through
+time (ops/rnn.py)."""
