@@ -262,7 +262,7 @@ def _reset_pool():
     _pool = None
 
 
-os.register_at_fork(after_in_child=_reset_pool)   # a forked child (DataLoader worker) has no threads
+os.register_at_fork(after_in_child=_reset_pool)   # a forked child process has no threads
 
 
 def _over_batch(work, Py_ssize_t n_samples, Py_ssize_t n_values):
