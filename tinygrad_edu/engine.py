@@ -10,6 +10,10 @@ It knows nothing of the Tensor API. A node is anything with these attributes (te
                    are the input nodes (None for non-tensor arguments), `needs_input_grad`
                    says which of them want a gradient
     _retains_grad  keep `.grad` on this non-leaf node too (`retain_grad()`)
+    _version       a one-element list, the count of in-place changes to the node's array
+                   (shared with the views of that array, as PyTorch's version counter)
+    _history       None, or [(version, node)]: what the node was before each in-place op that
+                   was recorded in the graph (see `inputs_of`)
 
 The whole algorithm:
 1. `topological_order(root)`: every node below root, each after the nodes it was made from.
@@ -25,14 +29,41 @@ import numpy as np
 
 from . import _state
 
-__all__ = ["Node", "topological_order", "run_backward", "unbroadcast", "accumulate_grad"]
+__all__ = ["Node", "inputs_of", "topological_order", "run_backward", "unbroadcast",
+           "accumulate_grad"]
 
 
 class Node:
     """The attributes above, as a base class: `Tensor` extends it with the user-facing API.
     Function.apply recognises its tensor arguments by this class."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_history",
+                 "__weakref__")
+
+
+def inputs_of(ctx) -> tuple:
+    """The nodes ctx was computed from, each as it was when ctx used it.
+
+    Usually that is just `ctx.parents`. But `a += b` (recorded in the graph) turns the tensor
+    `a` into a new node while earlier ops still hold `a` as a parent: they used the value
+    from before. So each op remembers its parents' versions (`ctx.parent_versions`), and `a`
+    keeps its earlier selves in `a._history`; this picks the right one.
+    """
+    parents = ctx.parents
+    for parent in parents:
+        if parent is not None and parent._history is not None:
+            return tuple(_as_of(p, v) for p, v in zip(parents, ctx.parent_versions))
+    return parents
+
+
+def _as_of(node, version):
+    """The node as it was at `version`: the earlier self saved by the first in-place op after."""
+    if node is None or node._history is None:
+        return node
+    for changed_at, earlier in node._history:
+        if version <= changed_at:
+            return earlier
+    return node
 
 
 def topological_order(root, constants: bool = False) -> list:
@@ -56,7 +87,7 @@ def topological_order(root, constants: bool = False) -> list:
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None:
-            for parent in reversed(ctx.parents):  # reversed: the stack pops the first one first
+            for parent in reversed(inputs_of(ctx)):  # reversed: the stack pops the first first
                 if parent is not None and (constants or parent.requires_grad) \
                         and id(parent) not in visited:
                     stack.append((parent, False))
@@ -89,13 +120,25 @@ def accumulate_grad(node, grad: np.ndarray) -> None:
         node.grad += grad
 
 
-def _input_grads(ctx, grad_out: np.ndarray) -> list:
+def _check_saved_versions(ctx) -> None:
+    """Backward reads the arrays ctx saved: refuse if one was changed in place since."""
+    for counter, version, shape, dtype in ctx.saved_versions:
+        if counter[0] != version:
+            raise RuntimeError(
+                f"one of the arrays needed for gradient computation has been modified by an "
+                f"inplace operation: {ctx.name} saved a tensor of shape {shape} ({dtype}) that "
+                f"is now at version {counter[0]}; expected version {version} instead. Change "
+                "it out of place (x = x + 1), or save a copy (.clone()) before changing it")
+
+
+def _input_grads(ctx, parents, grad_out: np.ndarray) -> list:
     """One local step: ctx's backward, each result summed to its input's shape and dtype
     (None where an input needs no gradient)."""
     if ctx._freed:
         raise RuntimeError(
             f"trying to backward through the graph a second time ({ctx.name} already freed "
             "its saved values); call backward(retain_graph=True) the first time")
+    _check_saved_versions(ctx)
     raw = type(ctx).backward(ctx, grad_out)
     if not isinstance(raw, tuple):
         raw = (raw,)
@@ -103,7 +146,7 @@ def _input_grads(ctx, grad_out: np.ndarray) -> list:
         raise RuntimeError(f"{ctx.name}.backward returned {len(raw)} gradients, "
                            f"forward took {len(ctx.parents)} arguments")
     grads = []
-    for parent, need, grad in zip(ctx.parents, ctx.needs_input_grad, raw):
+    for parent, need, grad in zip(parents, ctx.needs_input_grad, raw):
         if not need or grad is None:
             grads.append(None)
             continue
@@ -118,9 +161,10 @@ def _input_grads(ctx, grad_out: np.ndarray) -> list:
 def run_backward(root, seed: np.ndarray, retain_graph: bool = False, on_step=None) -> None:
     """Reverse-mode differentiation from `root`, whose gradient ∂L/∂root is `seed`.
 
-    on_step(node, ctx, grad_out, input_grads), if given, is called after each local step with
-    the gradients that step hands to each input (already summed to the input's shape and cast
-    to its dtype; None where none is needed). The teaching tools (explain) hook in there.
+    on_step(node, ctx, grad_out, inputs, input_grads), if given, is called after each local step
+    with the inputs (`inputs_of(ctx)`) and the gradients that step hands to each (already summed
+    to the input's shape and cast to its dtype; None where none is needed). The teaching tools
+    (explain) hook in there.
     """
     collected = {id(root): seed}  # ∂L/∂node collected so far, by id(node)
     anomaly = _state.anomaly_enabled()
@@ -133,8 +177,9 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False, on_step=Non
             accumulate_grad(node, grad_out)
         if ctx is None:
             continue
-        input_grads = _input_grads(ctx, grad_out)
-        for parent, grad in zip(ctx.parents, input_grads):
+        inputs = inputs_of(ctx)
+        input_grads = _input_grads(ctx, inputs, grad_out)
+        for parent, grad in zip(inputs, input_grads):
             if grad is None:
                 continue
             if anomaly:
@@ -142,6 +187,6 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False, on_step=Non
             previous = collected.get(id(parent))
             collected[id(parent)] = grad if previous is None else previous + grad
         if on_step is not None:
-            on_step(node, ctx, grad_out, input_grads)
+            on_step(node, ctx, grad_out, inputs, input_grads)
         if not retain_graph:
             ctx._free()

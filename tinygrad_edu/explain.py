@@ -209,10 +209,10 @@ def _run_recorded(root: Tensor, seed: np.ndarray, retain_graph: bool, names=None
     if print_steps:
         print(format_header(trace.root_name, trace.seed), file=out)
 
-    def on_step(node, ctx, grad_out, input_grads):
+    def on_step(node, ctx, grad_out, inputs, input_grads):
         # input_grads come from the engine already summed to each input's shape and cast
         parents = []
-        for position, (parent, grad) in enumerate(zip(ctx.parents, input_grads)):
+        for position, (parent, grad) in enumerate(zip(inputs, input_grads)):
             if parent is None:
                 continue  # a non-tensor argument (a size, a flag)
             if grad is not None:

@@ -50,6 +50,9 @@ class Function:
     _freed: bool = False
     parents: tuple = ()
     needs_input_grad: tuple = ()
+    parent_versions: tuple = ()   # each parent's version when this op read it
+    saved_versions: tuple = ()    # (counter, version, shape, dtype) of each tensor whose array
+                                  # was saved: backward refuses if it changed in place since
 
     # -- the two methods every op writes -------------------------------------------------
     @staticmethod
@@ -70,8 +73,11 @@ class Function:
         return type(self).__name__
 
     def _free(self) -> None:
-        self.saved_tensors = ()
-        self._freed = True
+        """Drop the saved arrays after backward. An op that saved nothing can run again (as in
+        PyTorch, a second backward only fails where values were freed)."""
+        if self.saved_tensors:
+            self.saved_tensors = ()
+            self._freed = True
 
     # -- running an op -------------------------------------------------------------------
     @classmethod
@@ -81,7 +87,7 @@ class Function:
         The result is made by the first Tensor argument's `_make`, so this module needs no
         import of the Tensor class (which sits above it)."""
         ctx = cls()
-        arrays, parents, needs = [], [], []
+        arrays, parents, needs, versions = [], [], [], []
         first = None
         for a in args:  # one pass: unwrap Tensors and note which ones want a gradient
             if isinstance(a, Node):
@@ -89,10 +95,12 @@ class Function:
                 arrays.append(a.data)
                 parents.append(a)
                 needs.append(a.requires_grad)
+                versions.append(a._version[0])
             else:
                 arrays.append(a)
                 parents.append(None)
                 needs.append(False)
+                versions.append(None)
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as err:
@@ -105,12 +113,46 @@ class Function:
         if first is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         if not (True in needs and _state._local.grad_enabled):
-            return first._make(out, False)
+            return _share_version_of_view(first._make(out, False), parents)
         if out.dtype.kind != "f":
             raise TypeError(f"{cls.__name__} returned dtype {out.dtype}; only floating point "
                             "results can carry gradients")
         ctx.parents = tuple(parents)
         ctx.needs_input_grad = tuple(needs)
-        result = first._make(out, True)
+        ctx.parent_versions = tuple(versions)
+        result = _share_version_of_view(first._make(out, True), parents)
         result._ctx = ctx
+        if ctx.saved_tensors:
+            ctx.saved_versions = _versions_of_saved(ctx.saved_tensors, parents, result)
         return result
+
+
+def _share_version_of_view(result, parents):
+    """A result that is a numpy view of an input (reshape, transpose, x[1:]) shares that input's
+    version counter: an in-place change through either one changes both."""
+    base = result.data.base
+    if base is not None:
+        for parent in parents:
+            if parent is not None and (base is parent.data or base is parent.data.base):
+                result._version = parent._version
+                if len(parent._version) == 1:
+                    parent._version.append(True)  # marks the counter as shared by a view
+                break
+    return result
+
+
+def _versions_of_saved(saved, parents, result) -> tuple:
+    """(counter, version, shape, dtype) of every input or output whose array (or a view of it)
+    the op saved for backward: the engine compares the versions before it runs backward."""
+    watched = []
+    for array in saved:
+        if type(array) is not np.ndarray:
+            continue
+        root = array if array.base is None else array.base
+        for node in (*parents, result):
+            if node is None:
+                continue
+            data = node.data
+            if data is array or data is root or data.base is root:
+                watched.append((node._version, node._version[0], data.shape, data.dtype))
+    return tuple(watched)

@@ -11,8 +11,9 @@ The whole engine in three ideas:
    them to what those inputs have collected so far.
 3. Leaves (tensors you made, with requires_grad=True) keep their total in `.grad`.
 
-Reductions and movement (sum, reshape, indexing, …) live in tensor_shape.py; Tensor inherits
-them.
+Reductions and movement (sum, reshape, indexing, …) live in tensor_shape.py, the in-place
+operators (+=, x[i] = v, …) in tensor_inplace.py, the factories (zeros, randn, …) in
+tensor_factories.py; Tensor inherits them.
 """
 
 from __future__ import annotations
@@ -22,18 +23,19 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _state
+from .dtypes import DEFAULT_FLOAT, is_number, result_type
 from .engine import Node, run_backward
 from .ops import activation, elementwise, matmul, movement
+from .tensor_factories import FactoryMethods
+from .tensor_inplace import InplaceMethods
 from .tensor_shape import (MaxResult, ShapeMethods, _as_shape, _convert_index, _data,  # noqa: F401
                            _norm_dims)
-
-DEFAULT_FLOAT = np.float32
 
 
 # ---------------------------------------------------------------------------------------------
 # The Tensor
 # ---------------------------------------------------------------------------------------------
-class Tensor(Node, ShapeMethods):
+class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
     """An n-dimensional array (numpy underneath, in `.data`) with reverse-mode autograd.
 
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -63,6 +65,8 @@ class Tensor(Node, ShapeMethods):
         self.requires_grad = False
         self._ctx = None
         self._retains_grad = False
+        self._version = [0]
+        self._history = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -75,6 +79,8 @@ class Tensor(Node, ShapeMethods):
         t.requires_grad = requires_grad
         t._ctx = None
         t._retains_grad = False
+        t._version = [0]
+        t._history = None
         return t
 
     # -- basic properties --------------------------------------------------------------------
@@ -120,7 +126,7 @@ class Tensor(Node, ShapeMethods):
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extras += f", dtype={self.data.dtype}"
         if self._ctx is not None:
-            extras += f", grad_fn=<{self._ctx.name}Backward>"
+            extras += f", grad_fn=<{self._ctx.name}>"
         elif self.requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
@@ -164,8 +170,13 @@ class Tensor(Node, ShapeMethods):
         return self.data
 
     def detach(self) -> "Tensor":
-        """The same data (shared) as a new leaf that does not require grad."""
-        return Tensor._make(self.data, False)
+        """The same data (shared, with the same version counter) as a new leaf that does not
+        require grad."""
+        t = Tensor._make(self.data, False)
+        t._version = self._version
+        if len(self._version) == 1:
+            self._version.append(True)  # marks the counter as shared
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set requires_grad in place (only leaves, only floating point); returns self."""
@@ -217,50 +228,75 @@ class Tensor(Node, ShapeMethods):
         return self * 1 if self.requires_grad else Tensor._make(self.data.copy(), False)
 
     # -- arithmetic --------------------------------------------------------------------------
-    # Arithmetic operators call their Function directly (the hot path of every model);
-    # Function.apply turns numpy's broadcast errors into one that names both shapes.
-    def __add__(self, other): return elementwise.AddFn.apply(self, other)
-    def __radd__(self, other): return elementwise.AddFn.apply(other, self)
-    def __sub__(self, other): return elementwise.SubFn.apply(self, other)
-    def __rsub__(self, other): return elementwise.SubFn.apply(other, self)
-    def __mul__(self, other): return elementwise.MulFn.apply(self, other)
-    def __rmul__(self, other): return elementwise.MulFn.apply(other, self)
-    def __truediv__(self, other): return elementwise.DivFn.apply(self, other)
-    def __rtruediv__(self, other): return elementwise.DivFn.apply(other, self)
-    def __pow__(self, other): return elementwise.PowFn.apply(self, other)
-    def __rpow__(self, other): return elementwise.PowFn.apply(other, self)
+    # Each operator first brings its operands to one dtype by PyTorch's promotion rules
+    # (dtypes.py), then calls its Function; Function.apply turns numpy's broadcast errors into
+    # one that names both shapes.
+    def __add__(self, other): return elementwise.AddFn.apply(*_promoted(self, other))
+    def __radd__(self, other): return elementwise.AddFn.apply(*_promoted(other, self))
+    def __sub__(self, other): return elementwise.SubFn.apply(*_promoted(self, other, subtract=True))
+    def __rsub__(self, other): return elementwise.SubFn.apply(*_promoted(other, self, subtract=True))
+    def __mul__(self, other): return elementwise.MulFn.apply(*_promoted(self, other))
+    def __rmul__(self, other): return elementwise.MulFn.apply(*_promoted(other, self))
+    def __truediv__(self, other): return elementwise.DivFn.apply(*_promoted(self, other, True))
+    def __rtruediv__(self, other): return elementwise.DivFn.apply(*_promoted(other, self, True))
+    def __pow__(self, other): return elementwise.PowFn.apply(*_promoted(self, other))
+    def __rpow__(self, other): return elementwise.PowFn.apply(*_promoted(other, self))
     def __neg__(self): return elementwise.NegFn.apply(self)
     def __pos__(self): return self
+
+    def __floordiv__(self, other): return self._integer_op(np.floor_divide, other, "//")
+    def __rfloordiv__(self, other): return self._integer_op(np.floor_divide, other, "//", True)
+    def __mod__(self, other): return self._integer_op(np.remainder, other, "%")
+    def __rmod__(self, other): return self._integer_op(np.remainder, other, "%", True)
+
+    def _integer_op(self, ufunc, other, symbol, reverse=False) -> "Tensor":
+        """// and % with Python's signs (as PyTorch); no gradient flows through them."""
+        a, b = _promoted(other, self) if reverse else _promoted(self, other)
+        a_data, b_data = _data(a), _data(b)
+        if np.result_type(a_data, b_data).kind in "iub" and np.any(np.asarray(b_data) == 0):
+            raise ZeroDivisionError(f"integer {symbol} by zero (tensor of shape {self.shape})")
+        return Tensor._make(np.asarray(ufunc(a_data, b_data)), False)
 
     def __matmul__(self, other): return self.matmul(other)
     def __rmatmul__(self, other): return Tensor(other, dtype=self.dtype).matmul(self) \
         if not isinstance(other, Tensor) else other.matmul(self)
 
     add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    floor_divide, remainder = __floordiv__, __mod__
 
     def matmul(self, other) -> "Tensor":
-        """Matrix product with numpy's `@` rules: batched, broadcasting, 1-D operands."""
-        a, b = self.data, _data(other)
-        if a.ndim == 0 or np.ndim(b) == 0:
+        """Matrix product with numpy's `@` rules: batched, broadcasting, 1-D operands. As in
+        PyTorch, both operands must have the same dtype."""
+        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.dtype)
+        a, b = self.data, other.data
+        if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: both operands need at least one dimension, "
-                             f"got shapes {a.shape} and {np.shape(b)}")
-        k_a, k_b = a.shape[-1], (np.shape(b)[-2] if np.ndim(b) > 1 else np.shape(b)[0])
+                             f"got shapes {a.shape} and {b.shape}")
+        k_a, k_b = a.shape[-1], (b.shape[-2] if b.ndim > 1 else b.shape[0])
         if k_a != k_b:
-            raise ValueError(f"matmul: shapes {a.shape} and {np.shape(b)} are not aligned "
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                              f"({k_a} != {k_b})")
+        if a.dtype != b.dtype:
+            raise TypeError(f"matmul: expected both operands to have the same dtype, got "
+                            f"{a.dtype} {a.shape} and {b.dtype} {b.shape}; convert one (.to())")
         return matmul.MatMulFn.apply(self, other)
 
-    def exp(self): return elementwise.ExpFn.apply(self)
-    def log(self): return elementwise.LogFn.apply(self)
-    def sqrt(self): return elementwise.SqrtFn.apply(self)
+    def exp(self): return elementwise.ExpFn.apply(self._floating())
+    def log(self): return elementwise.LogFn.apply(self._floating())
+    def sqrt(self): return elementwise.SqrtFn.apply(self._floating())
     def abs(self): return elementwise.AbsFn.apply(self)
     def square(self): return self * self
 
     def maximum(self, other) -> "Tensor":
-        return elementwise.MaximumFn.apply(self, other)
+        return elementwise.MaximumFn.apply(*_promoted(self, other))
 
     def minimum(self, other) -> "Tensor":
-        return elementwise.MinimumFn.apply(self, other)
+        return elementwise.MinimumFn.apply(*_promoted(self, other))
+
+    def _floating(self) -> "Tensor":
+        """Self, or self in the default float dtype when it holds integers or bools (exp, log,
+        sigmoid, … of an integer tensor are float32, as in PyTorch)."""
+        return self if self.data.dtype.kind == "f" else self.to(DEFAULT_FLOAT)
 
     def clip(self, min=None, max=None) -> "Tensor":
         """Limit values to [min, max]; gradient flows only where the value was not clipped."""
@@ -289,18 +325,10 @@ class Tensor(Node, ShapeMethods):
     def __and__(self, other): return self._compare(np.logical_and, other)
     def __or__(self, other): return self._compare(np.logical_or, other)
 
-    def __setitem__(self, index, value) -> None:
-        """In-place assignment, for tensors outside the graph (initialisation, masks)."""
-        if (self.requires_grad or self._ctx is not None) and _state.grad_enabled():
-            raise RuntimeError("in-place assignment to a tensor that requires grad would "
-                               "break its gradient; do it under no_grad(), or build a new "
-                               "tensor with where() or cat()")
-        self.data[_convert_index(index)] = _data(value)
-
     # -- activations ---------------------------------------------------------------------------
     def relu(self): return activation.ReLUFn.apply(self)
-    def sigmoid(self): return activation.SigmoidFn.apply(self)
-    def tanh(self): return activation.TanhFn.apply(self)
+    def sigmoid(self): return activation.SigmoidFn.apply(self._floating())
+    def tanh(self): return activation.TanhFn.apply(self._floating())
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
         """x where x > 0, else negative_slope · x."""
@@ -322,13 +350,19 @@ class Tensor(Node, ShapeMethods):
 
     def softmax(self, dim: int) -> "Tensor":
         """e^{x_i} / Σ_j e^{x_j} along `dim` (computed without overflow)."""
+        if self.ndim == 0:  # one value: softmax over it is 1
+            _norm_dims(dim, 0)
+            return self.reshape(1).softmax(0).reshape(())
         (dim,) = _norm_dims(dim, self.ndim)
-        return activation.SoftmaxFn.apply(self, dim)
+        return activation.SoftmaxFn.apply(self._floating(), dim)
 
     def log_softmax(self, dim: int) -> "Tensor":
         """x_i − log Σ_j e^{x_j} along `dim` (log-sum-exp: exact and finite)."""
+        if self.ndim == 0:
+            _norm_dims(dim, 0)
+            return self.reshape(1).log_softmax(0).reshape(())
         (dim,) = _norm_dims(dim, self.ndim)
-        return activation.LogSoftmaxFn.apply(self, dim)
+        return activation.LogSoftmaxFn.apply(self._floating(), dim)
 
     # -- backward ------------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False, trace: bool = False):
@@ -358,76 +392,6 @@ class Tensor(Node, ShapeMethods):
                                  f"the tensor's shape {self.shape}")
         run_backward(self, seed, retain_graph)
         return None
-
-    # -- factories -----------------------------------------------------------------------------
-    @staticmethod
-    def zeros(*shape, dtype=None, requires_grad=False) -> "Tensor":
-        return _factory(np.zeros(_as_shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad)
-
-    @staticmethod
-    def ones(*shape, dtype=None, requires_grad=False) -> "Tensor":
-        return _factory(np.ones(_as_shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad)
-
-    @staticmethod
-    def full(shape, fill_value, dtype=None, requires_grad=False) -> "Tensor":
-        shape = _as_shape((shape,)) if not isinstance(shape, (int, np.integer)) else (int(shape),)
-        return _factory(np.full(shape, fill_value, dtype=dtype or DEFAULT_FLOAT), requires_grad)
-
-    @staticmethod
-    def randn(*shape, dtype=None, requires_grad=False) -> "Tensor":
-        """Standard normal samples from tinygrad_edu's seeded generator."""
-        values = _state.rng().standard_normal(_as_shape(shape))
-        return _factory(values.astype(dtype or DEFAULT_FLOAT), requires_grad)
-
-    @staticmethod
-    def rand(*shape, dtype=None, requires_grad=False) -> "Tensor":
-        """Uniform samples in [0, 1)."""
-        values = _state.rng().random(_as_shape(shape))
-        return _factory(values.astype(dtype or DEFAULT_FLOAT), requires_grad)
-
-    @staticmethod
-    def uniform(*shape, low=0.0, high=1.0, dtype=None, requires_grad=False) -> "Tensor":
-        """Uniform samples in [low, high)."""
-        values = _state.rng().uniform(low, high, _as_shape(shape))
-        return _factory(values.astype(dtype or DEFAULT_FLOAT), requires_grad)
-
-    @staticmethod
-    def eye(n: int, m: int | None = None, dtype=None, requires_grad=False) -> "Tensor":
-        return _factory(np.eye(n, m, dtype=dtype or DEFAULT_FLOAT), requires_grad)
-
-    @staticmethod
-    def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> "Tensor":
-        """As PyTorch: integers give int64, any float gives float32."""
-        if end is None:
-            start, end = 0, start
-        is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = dtype or (np.int64 if is_int else DEFAULT_FLOAT)
-        return _factory(np.arange(start, end, step).astype(dtype), requires_grad)
-
-    @staticmethod
-    def zeros_like(t, dtype=None, requires_grad=False) -> "Tensor":
-        return _factory(np.zeros(t.shape, dtype=dtype or t.dtype), requires_grad)
-
-    @staticmethod
-    def ones_like(t, dtype=None, requires_grad=False) -> "Tensor":
-        return _factory(np.ones(t.shape, dtype=dtype or t.dtype), requires_grad)
-
-    @staticmethod
-    def full_like(t, fill_value, dtype=None, requires_grad=False) -> "Tensor":
-        return _factory(np.full(t.shape, fill_value, dtype=dtype or t.dtype), requires_grad)
-
-    @staticmethod
-    def randn_like(t, dtype=None, requires_grad=False) -> "Tensor":
-        return Tensor.randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-    @staticmethod
-    def rand_like(t, dtype=None, requires_grad=False) -> "Tensor":
-        return Tensor.rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def _factory(array: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._make(array, False)
-    return t.requires_grad_(True) if requires_grad else t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,4 +432,28 @@ def where(condition, x, y) -> Tensor:
     cond = np.asarray(_data(condition), dtype=bool)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = Tensor(x)  # apply needs one Tensor argument to make its result
-    return elementwise.WhereFn.apply(cond, x, y)
+    return elementwise.WhereFn.apply(cond, *_promoted(x, y))
+
+
+# ---------------------------------------------------------------------------------------------
+# Type promotion of the operands of a binary op
+# ---------------------------------------------------------------------------------------------
+def _promoted(a, b, true_divide: bool = False, subtract: bool = False) -> tuple:
+    """a and b (one a Tensor, the other a Tensor, a number or array-like) in the dtype that
+    PyTorch's rules give `a op b` (see dtypes.py); numbers stay Python numbers. With
+    true_divide, integer results become the default float (int / int is float32)."""
+    if type(a) is Tensor and type(b) is Tensor and a.data.dtype is b.data.dtype \
+            and a.data.dtype.kind == "f":
+        return a, b  # the common case, quickly
+    if subtract and any(np.asarray(_data(x)).dtype == bool for x in (a, b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported; "
+                           "to invert a mask, use the `~` operator instead")
+    a, b = (x.item() if isinstance(x, np.generic) else x for x in (a, b))
+    if not isinstance(a, Tensor) and not is_number(a):
+        a = Tensor(a)
+    if not isinstance(b, Tensor) and not is_number(b):
+        b = Tensor(b)
+    dtype = result_type(a, b)
+    if true_divide and dtype.kind != "f":
+        dtype = DEFAULT_FLOAT
+    return tuple(x.to(dtype) if isinstance(x, Tensor) else x for x in (a, b))

@@ -29,18 +29,25 @@ def _as_shape(shape: tuple) -> tuple:
 
 
 def _norm_dims(dim, ndim: int, name: str = "dim") -> tuple:
-    """None → all axes; an int or a sequence → a sorted tuple of non-negative axes."""
+    """None → all axes; an int or a sequence → a sorted tuple of non-negative axes.
+
+    As PyTorch, a 0-d tensor accepts dim 0 or −1 (and reducing it over that "axis" leaves it
+    as it is): then the result is ()."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            raise TypeError(f"{name} must be an int or a tuple of ints, got {dim!r}")
         if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"{name} {d} is out of range for a tensor with {ndim} dimensions")
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d}): {name} {d} "
+                             f"for a tensor with {ndim} dimensions")
         out.append(int(d) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{name} {dim!r} names an axis twice")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()
 
 
 def _reduce_args(dim, keepdim, kwargs, fname):
@@ -141,6 +148,10 @@ class ShapeMethods:
         if dim is None:
             return whole()
         self._check_not_empty(name)
+        if self.ndim == 0:  # a 0-d tensor has one value at index 0, as PyTorch says
+            _norm_dims(dim, 0)
+            values, indices = self.reshape(1)._extreme(arg_fn, name, whole, 0, False, {})
+            return MaxResult(values, indices)
         (axis,) = _norm_dims(dim, self.ndim)
         index = np.expand_dims(arg_fn(self.data, axis=axis), axis)
         values = reduce.TakeAlongDimFn.apply(self, index, axis, keepdim)
@@ -155,6 +166,9 @@ class ShapeMethods:
     def reshape(self, *shape) -> Tensor:
         """Same elements in a new shape; one entry may be −1 (inferred)."""
         shape = _as_shape(shape)
+        if any(n < -1 for n in shape) or shape.count(-1) > 1:
+            raise ValueError(f"reshape: invalid shape {shape} for a tensor of shape {self.shape}: "
+                             "sizes must be ≥ 0, with at most one −1 (inferred)")
         try:
             np.empty(self.shape, dtype=bool).reshape(shape)  # validates cheaply, no data copied
         except ValueError:
@@ -167,8 +181,13 @@ class ShapeMethods:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge the axes start_dim..end_dim into one."""
         if self.ndim == 0:
+            _norm_dims(start_dim, 0, "start_dim"), _norm_dims(end_dim, 0, "end_dim")
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        (start,), (end,) = _norm_dims(start_dim, self.ndim, "start_dim"), \
+            _norm_dims(end_dim, self.ndim, "end_dim")
+        if start > end:
+            raise ValueError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come "
+                             f"after end_dim ({end_dim}) for a tensor of shape {self.shape}")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         if self.data.size == 0:
             shape = self.shape[:start] + (int(np.prod(self.shape[start:end + 1])),) + self.shape[end + 1:]
@@ -177,10 +196,15 @@ class ShapeMethods:
     def permute(self, *order) -> Tensor:
         """Reorder the axes: out.shape[i] = self.shape[order[i]]."""
         order = _as_shape(order)
-        if sorted(d % max(self.ndim, 1) for d in order) != list(range(self.ndim)):
+        if len(order) != self.ndim:
+            raise ValueError(f"permute: order {order} has {len(order)} entries, the tensor of "
+                             f"shape {self.shape} has {self.ndim} axes")
+        axes = [_norm_dims(d, self.ndim) for d in order]  # each in range, or IndexError
+        axes = tuple(a[0] for a in axes if a)
+        if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"permute order {order} is not a permutation of the "
                              f"{self.ndim} axes of a tensor of shape {self.shape}")
-        return movement.PermuteFn.apply(self, tuple(d % self.ndim for d in order))
+        return movement.PermuteFn.apply(self, axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two axes."""
@@ -213,6 +237,11 @@ class ShapeMethods:
         lead = len(shape) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: shape {shape} has fewer axes than the tensor {self.shape}")
+        for i, n in enumerate(shape):
+            if n < -1 or (n == -1 and i < lead):
+                raise ValueError(f"expand: size {n} at position {i} of {shape} is not allowed "
+                                 f"(−1 keeps an existing axis of {self.shape}; new leading axes "
+                                 "need a size ≥ 0)")
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         try:
             np.broadcast_shapes(self.shape, shape)

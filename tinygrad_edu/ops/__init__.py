@@ -66,6 +66,7 @@ INDEX = (
     _E("permute",          "movement.PermuteFn",           (), (), "test_ops.py::test_reshape_permute"),
     _E("expand",           "movement.ExpandFn",            (), (), "test_ops.py::test_squeeze_unsqueeze_expand"),
     _E("getitem",          "movement.GetItemFn",           ("index_add.scatter_add",), (), "test_ops.py::test_getitem"),
+    _E("setitem",          "movement.SetItemFn",           (), (), "test_inplace.py::test_setitem"),
     _E("cat",              "movement.CatFn",               (), (), "test_ops.py::test_cat"),
     _E("stack",            "movement.StackFn",             (), (), "test_ops.py::test_cat_and_stack"),
     _E("pad",              "movement.PadFn",               (), (), "test_ops.py::test_pad"),

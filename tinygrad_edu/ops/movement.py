@@ -103,6 +103,37 @@ class GetItemFn(Function):
         return grad, None
 
 
+class SetItemFn(Function):
+    """out = x with out[index] = value (numpy's assignment rules: value broadcasts to x[index]).
+
+    ∂L/∂x = g with the assigned positions set to 0 (their old values were overwritten);
+    ∂L/∂value = g[index] (the engine sums it back to value's shape if value was broadcast).
+
+    Shapes: x, out, g, ∂L/∂x: (…);  value: broadcastable to x[index];  ∂L/∂value: value's shape.
+    This is what `x[index] = value` records when a gradient must flow through it.
+    """
+
+    rule = ("∂L/∂x = g with 0 where x was overwritten;  ∂L/∂value = g[index]: the assigned "
+            "positions send their gradient to the value instead")
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        out = x.copy()
+        out[index] = value
+        ctx.save_for_backward(index)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = g.copy()
+            grad_x[index] = 0
+        grad_value = g[index] if ctx.needs_input_grad[1] else None
+        return grad_x, grad_value, None
+
+
 class CatFn(Function):
     """out = the inputs joined along `dim`.   ∂L/∂x_k = the slice of g where x_k landed.
 

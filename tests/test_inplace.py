@@ -1,0 +1,217 @@
+"""In-place operators and version counters, with PyTorch's semantics (and against PyTorch)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu import Tensor, no_grad
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+# ---------------------------------------------------------------------------------------------
+# outside the graph: the manual SGD step
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["+=", "-=", "*=", "/="])
+def test_inplace_under_no_grad_changes_the_same_tensor(op):
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    holder = [p]
+    before = p.data.copy()
+    with no_grad():
+        q = p
+        exec(f"q {op} 2.0")
+    assert q is p and holder[0] is p
+    expected = {"+=": before + 2, "-=": before - 2, "*=": before * 2, "/=": before / 2}[op]
+    np.testing.assert_allclose(p.data, expected)
+    assert p.is_leaf and p.requires_grad and p._version[0] == 1
+
+
+def test_manual_sgd_step_trains():
+    tg.manual_seed(0)
+    w = tg.randn(3, requires_grad=True)
+    target = Tensor([1.0, -2.0, 0.5])
+    for _ in range(200):
+        loss = ((w - target) ** 2).sum()
+        w.grad = None
+        loss.backward()
+        with no_grad():
+            w -= 0.1 * w.grad
+    np.testing.assert_allclose(w.data, target.data, atol=1e-4)
+
+
+def test_inplace_on_a_leaf_that_requires_grad_raises_as_pytorch():
+    v = Tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        v += 1
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        v[0] = 3.0
+    assert v.is_leaf and v.data[0] == 1.0
+
+
+def test_inplace_casting_follows_pytorch():
+    i = Tensor(np.array([1, 2, 3]))
+    i += 2
+    assert i.dtype == np.int64 and i.tolist() == [3, 4, 5]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        i += 0.5
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        i /= 2
+    f = Tensor([1.0, 2.0])
+    f += Tensor(np.array([1.0, 1.0]))   # float64 into float32 is allowed
+    assert f.dtype == np.float32
+    with pytest.raises(RuntimeError, match="shape"):
+        f += Tensor([1.0, 2.0, 3.0])
+
+
+def test_zero_fill_and_setitem_outside_the_graph():
+    t = Tensor([1.0, 2.0, 3.0])
+    t[1] = 7.0
+    t[Tensor(np.array([0]))] = -1.0
+    assert t.tolist() == [-1.0, 7.0, 3.0]
+    assert t.zero_() is t and t.tolist() == [0.0, 0.0, 0.0]
+    assert t.fill_(2.5).tolist() == [2.5, 2.5, 2.5]
+    assert t._version[0] == 4
+
+
+# ---------------------------------------------------------------------------------------------
+# in the graph
+# ---------------------------------------------------------------------------------------------
+def test_setitem_of_a_value_with_grad_keeps_the_gradient():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = tg.zeros(3)
+    out[0] = (x * x).sum()
+    out[1:] = x[1:] * 2
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data + np.array([0.0, 2.0, 2.0]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["scalar", "slice", "mask", "ints"]))
+def test_setitem_gradcheck(seed, kind):
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    v = Tensor(rng.standard_normal(3), requires_grad=True)
+    index = {"scalar": 1, "slice": slice(1, 3), "mask": np.array([True, False, True, False]),
+             "ints": np.array([3, 0])}[kind]
+
+    def fn(x, v):
+        y = x * 1.0
+        y[index] = v * 2.0
+        return y * y
+    assert tg.gradcheck(fn, (x, v))
+
+
+def test_inplace_in_the_graph_uses_the_earlier_value_for_earlier_ops():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1
+    early = b + 1          # uses b before the change
+    b *= 3                 # recorded: b is now 3·(a·1)
+    (early + b).sum().backward()
+    np.testing.assert_allclose(a.grad, [4.0, 4.0])
+    assert b.grad_fn is not None and b.grad_fn.name == "MulFn"
+
+
+def test_inplace_on_self_uses_the_value_before():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1
+    b *= b                 # b = a², the factor read before the change
+    b.sum().backward()
+    np.testing.assert_allclose(a.grad, 2 * a.data)
+
+
+def test_changing_a_saved_array_makes_backward_raise():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    c = Tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c[0] = 100.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_changing_a_saved_output_or_a_view_of_a_saved_array_raises():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    e = x.exp()            # ExpFn saves its output
+    with no_grad():
+        e += 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        e.sum().backward()
+    c = Tensor([[3.0, 4.0]])
+    y = (x * c.reshape(2)).sum()   # the saved array is a view of c
+    c[0, 0] = 5.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_changing_an_array_nobody_saved_is_fine():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    c = Tensor([3.0, 4.0])
+    y = (x + c).sum()      # AddFn saves nothing
+    c += 1
+    y.backward()
+    np.testing.assert_allclose(x.grad, [1.0, 1.0])
+
+
+def test_a_view_in_the_graph_refuses_a_recorded_inplace_change():
+    x = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    v = (x * 1).reshape(2, 2)
+    with pytest.raises(RuntimeError, match="clone"):
+        v += Tensor([[1.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    w = v.clone()
+    w += 1
+    w.sum().backward()
+    np.testing.assert_allclose(x.grad, np.ones(4))
+
+
+def test_floordiv_and_mod_follow_python_signs_and_refuse_graph_tensors():
+    t = Tensor(np.array([7, -7]))
+    assert (t // 2).tolist() == [3, -4] and (t % 3).tolist() == [1, 2]
+    assert (7 // Tensor(np.array([2]))).tolist() == [3] and (Tensor([5.5]) % 2).tolist() == [1.5]
+    with pytest.raises(ZeroDivisionError):
+        t // 0
+    t //= 2
+    assert t.tolist() == [3, -4]
+    y = Tensor([1.0], requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="no gradient"):
+        y //= 2
+
+
+def test_second_backward_through_ops_that_saved_nothing_works():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()           # AddFn and SumFn saved nothing: nothing was freed
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+    z = (x * x).sum()
+    z.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        z.backward()
+
+
+# ---------------------------------------------------------------------------------------------
+# against PyTorch
+# ---------------------------------------------------------------------------------------------
+def _run(lib, tensor, x0, c0):
+    x = tensor(x0.copy(), requires_grad=True)
+    c = tensor(c0.copy())
+    h = x * 2
+    h += c
+    h[0] = h[1] * 3
+    h *= x
+    out = lib.zeros(3, dtype=h.dtype)
+    out[1:] = h[:2]
+    out = out + 0
+    out -= h
+    out.sum().backward()
+    return out, x.grad
+
+
+def test_inplace_program_matches_torch():
+    torch = _torch()
+    x0, c0 = np.array([0.5, -1.0, 2.0]), np.array([1.0, 2.0, 3.0])
+    ours, our_grad = _run(tg, Tensor, x0, c0)
+    theirs, their_grad = _run(torch, torch.tensor, x0, c0)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy())
+    np.testing.assert_allclose(our_grad, their_grad.numpy())
