@@ -105,7 +105,7 @@ def test_zero_grad_and_param_groups():
         optim.Adam([])
     with pytest.raises(ValueError):
         optim.SGD([a], lr=-1)
-    with pytest.raises(ValueError, match="nesterov"):
+    with pytest.raises(ValueError, match="Nesterov"):
         optim.SGD([a], lr=0.1, nesterov=True)
     assert "lr: 0.1" in repr(opt)
 

@@ -35,7 +35,7 @@ def test_interrupted_save_keeps_previous_file(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("power cut while writing")
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np.lib.format, "write_array", crash)
     with pytest.raises(KeyboardInterrupt):
         save({"w": np.zeros(3)}, path)
     monkeypatch.undo()

@@ -5,6 +5,10 @@
 
 Both give the same answer (the tests check it against tinygrad_edu/reference/).
 
+The choice is per thread: `set_backend` changes it for the calling thread only, until that
+thread changes it again; other threads, and threads started later, keep their own (a new
+thread starts with "fast"). `use_backend` changes it for a `with` block of the calling thread.
+
 >>> import tinygrad_edu as tg
 >>> tg.get_backend()
 'fast'
@@ -27,7 +31,8 @@ def get_backend() -> str:
 
 
 def set_backend(name: str) -> None:
-    """Select the kernel path for the current thread: "fast" or "direct"."""
+    """Select the kernel path, "fast" or "direct", for the calling thread only: it lasts
+    until this thread changes it again; other threads (and new ones) are not affected."""
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; choose one of {BACKENDS}")
     _local.backend = name

@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -85,15 +86,65 @@ def random_split(dataset: Dataset, lengths: Sequence, seed: int | None = None) -
     return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def default_collate(samples: list):
-    """Stack a list of samples into a batch: arrays/numbers → one Tensor with a leading batch
-    axis; tuples/lists/dicts → the same structure of batches."""
+_COLLATE_ERROR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                  "lists; found {}")
+
+
+def _stack(samples: list) -> Tensor:
+    arrays = [_array(s) for s in samples]
+    for i, a in enumerate(arrays):
+        if a.dtype.kind not in "biufc":  # strings, objects: not something a Tensor holds
+            raise TypeError(_COLLATE_ERROR.format(a.dtype))
+        if a.shape != arrays[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(arrays[0].shape)} at entry 0 and {list(a.shape)} at "
+                               f"entry {i}")
+    return Tensor(np.stack(arrays))
+
+
+def default_collate(samples):
+    """Stack a list of samples into a batch, by PyTorch's rules (torch.utils.data.default_collate):
+
+    - Tensors and numpy arrays → one Tensor with a leading batch axis (all the same shape);
+    - numbers → a Tensor: Python floats as float64, ints as int64, bools as bool;
+    - strings (and bytes) → left as they are: the list (or tuple) of them is returned;
+    - dicts → the same kind of dict, each key collated over the batch;
+    - namedtuples → the same namedtuple type, each field collated;
+    - other tuples and lists → transposed and collated position by position, as a list.
+
+    >>> from collections import namedtuple
+    >>> Pair = namedtuple("Pair", "x name")
+    >>> default_collate([Pair(1.5, "a"), Pair(2.5, "b")])
+    Pair(x=tensor([1.5, 2.5], dtype=float64), name=('a', 'b'))
+    """
+    if len(samples) == 0:
+        raise IndexError("default_collate: the batch is empty (no samples to collate)")
     first = samples[0]
-    if isinstance(first, (tuple, list)):
-        return type(first)(default_collate(list(group)) for group in zip(*samples))
-    if isinstance(first, dict):
-        return {k: default_collate([s[k] for s in samples]) for k in first}
-    return Tensor(np.stack([_array(s) for s in samples]))
+    if isinstance(first, (Tensor, np.ndarray, np.number, np.bool_, bool, int, float)):
+        return _stack(samples)
+    if isinstance(first, (str, bytes)):
+        return samples
+    if isinstance(first, Mapping):
+        collated = {key: default_collate([s[key] for s in samples]) for key in first}
+        try:
+            return type(first)(collated)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return collated
+    if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple
+        return type(first)(*(default_collate(field) for field in zip(*samples)))
+    if isinstance(first, Sequence):
+        sizes = [len(s) for s in samples]
+        if any(size != sizes[0] for size in sizes):
+            raise RuntimeError(f"each element in list of batch should be of equal size "
+                               f"(got sizes {sizes})")
+        columns = [default_collate(column) for column in zip(*samples)]
+        if isinstance(first, tuple):
+            return columns  # PyTorch turns tuples into lists
+        try:
+            return type(first)(columns)
+        except TypeError:  # a sequence type that cannot be built from a list
+            return columns
+    raise TypeError(_COLLATE_ERROR.format(type(first)))
 
 
 class DataLoader:
@@ -130,7 +181,8 @@ class DataLoader:
         for k in range(len(self)):
             idx = order[k * self.batch_size:(k + 1) * self.batch_size]
             if fast:
-                yield tuple(Tensor(a[idx]) for a in self.dataset.arrays)
+                # what default_collate gives for tuples of rows (a list, as PyTorch), sliced at once
+                yield [Tensor(a[idx]) for a in self.dataset.arrays]
             else:
                 collate = self.collate_fn or default_collate
                 yield collate([self.dataset[int(i)] for i in idx])

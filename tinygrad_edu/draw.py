@@ -22,11 +22,14 @@ from typing import Mapping
 import numpy as np
 
 from .display import format_value, graph_nodes, tensor_names
+from .engine import inputs_of
 from .tensor import Tensor
 
 __all__ = ["draw_graph", "to_dot"]
 
 MAX_VALUES = 6  # boxes show the values of tensors with at most this many elements
+
+_WORD = re.compile(r"[A-Za-z_]\w*")  # a name usable as a DOT id without quotes
 
 _COLORS = {"input": "#cfe2f3", "const": "#eeeeee", "op": "#ffffff", "root": "#fce5cd"}
 
@@ -34,6 +37,22 @@ _COLORS = {"input": "#cfe2f3", "const": "#eeeeee", "op": "#ffffff", "root": "#fc
 def _quote(text: str) -> str:
     """A DOT string literal: backslashes and quotes escaped, lines joined by DOT's \\n."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _dot_ids(nodes: list, label: dict) -> dict:
+    """id(tensor) → its DOT id: the name when it is a plain word not taken yet, else n<index>
+    (or n<index>_<k> if a name took that too). One set lookup per node, so linear overall."""
+    node_id, taken = {}, set()
+    for i, t in enumerate(nodes):
+        name = label[id(t)]
+        if not (_WORD.fullmatch(name) and name not in taken):
+            name, k = f"n{i}", 0
+            while name in taken:
+                k += 1
+                name = f"n{i}_{k}"
+        taken.add(name)
+        node_id[id(t)] = name
+    return node_id
 
 
 def to_dot(tensor: Tensor, names: Mapping | None = None, gradients=None,
@@ -46,16 +65,14 @@ def to_dot(tensor: Tensor, names: Mapping | None = None, gradients=None,
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph needs a Tensor, got {type(tensor).__name__}")
+    nodes = graph_nodes(tensor)
     label = tensor_names(tensor, names)
-    node_id = {}  # DOT ids: the name when it is a plain word, else n<number>
-    for i, t in enumerate(graph_nodes(tensor)):
-        word = re.fullmatch(r"[A-Za-z_]\w*", label[id(t)]) and label[id(t)] not in node_id.values()
-        node_id[id(t)] = label[id(t)] if word else f"n{i}"
+    node_id = _dot_ids(nodes, label)
     lines = ["digraph tinygrad_edu {", "  rankdir=LR;",
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
              '  edge [fontsize=8, color="#666666"];']
     edges = []
-    for t in graph_nodes(tensor):
+    for t in nodes:
         name = node_id[id(t)]
         kind = t._ctx.name if t._ctx is not None else ("input" if t.requires_grad else "const")
         text = [f"{label[id(t)]}: {kind}", f"shape {tuple(t.shape)}"]
@@ -68,7 +85,9 @@ def to_dot(tensor: Tensor, names: Mapping | None = None, gradients=None,
                         ("op" if t._ctx is not None else kind)]
         lines.append(f"  {name} [label={_quote(chr(10).join(text))}, fillcolor={_quote(color)}];")
         if t._ctx is not None:
-            parents = [(i, p) for i, p in enumerate(t._ctx.parents) if p is not None]
+            # inputs_of, not _ctx.parents: after `b += 1`, an op that used b before the change
+            # points at b's earlier self (its own box), not at the changed b
+            parents = [(i, p) for i, p in enumerate(inputs_of(t._ctx)) if p is not None]
             for i, parent in parents:
                 # with several tensor inputs the edge says which argument it is (a − b ≠ b − a)
                 tag = f' [label="{i}"]' if len(parents) > 1 else ""

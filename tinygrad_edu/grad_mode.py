@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 
 from . import _state
 
@@ -16,9 +17,27 @@ class no_grad:
     ...     y = w * 2
     >>> y.requires_grad
     False
+
+    As PyTorch, it decorates with or without parentheses (`@no_grad()` or `@no_grad`), and a
+    decorated generator function runs each of its steps under no_grad (not just the call that
+    creates the generator), giving the caller its own mode back between steps:
+
+    >>> @tg.no_grad
+    ... def doubles(n):
+    ...     for _ in range(n):
+    ...         yield w * 2
+    >>> [t.requires_grad for t in doubles(2)], tg.is_grad_enabled()
+    ([False, False], True)
     """
 
     _mode = False
+
+    def __new__(cls, orig_func=None):
+        # `@no_grad` without parentheses: Python calls no_grad(func) and expects the decorated
+        # function back (PyTorch's _NoParamDecoratorContextManager does the same)
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
     def __enter__(self):
         self._previous = _state.grad_enabled()
@@ -30,11 +49,46 @@ class no_grad:
         return False
 
     def __call__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__} decorates functions, got "
+                            f"{type(fn).__name__}")
+        factory = type(self)
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(factory, fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with factory():
                 return fn(*args, **kwargs)
         return wrapper
+
+
+def _wrap_generator(factory, fn):
+    """Decorate a generator function so that each resumption of the generator (next, send,
+    throw, close) runs inside a fresh `factory()` context, as torch.autograd's decorators."""
+
+    @functools.wraps(fn)
+    def generator_context(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with factory():
+                        gen.close()
+                    raise
+                except BaseException as exc:  # thrown in by the caller: pass it on
+                    with factory():
+                        response = gen.throw(exc)
+                else:
+                    with factory():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+    return generator_context
 
 
 class enable_grad(no_grad):

@@ -24,6 +24,13 @@ import numpy as np
 from .tensor import Tensor
 
 
+def _check(name: str, value, ok: bool) -> None:
+    """Raise PyTorch's "Invalid <name>: <value>" unless ok. Callers write the test as
+    `0.0 <= value` (not `value < 0`): every comparison with NaN is False, so NaN fails it."""
+    if not ok:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
 class Optimizer:
     """Base class: parameter groups, per-parameter state, zero_grad, state_dict."""
 
@@ -117,11 +124,14 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"invalid SGD settings: lr={lr}, momentum={momentum}, "
-                             f"weight_decay={weight_decay} (must be ≥ 0)")
+        # PyTorch's checks and messages; unlike torch.optim.SGD, NaN is refused too
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("momentum value", momentum, 0.0 <= momentum)
+        _check("dampening value", dampening, not math.isnan(dampening))
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("nesterov momentum requires a momentum and zero dampening")
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening "
+                             f"(got momentum={momentum}, dampening={dampening})")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
@@ -158,9 +168,13 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
-        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"invalid {type(self).__name__} settings: lr={lr}, betas={betas}, "
-                             f"eps={eps}, weight_decay={weight_decay}")
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("epsilon value", eps, 0.0 <= eps)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            _check(f"beta parameter at index {i}", beta, 0.0 <= beta < 1.0)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))

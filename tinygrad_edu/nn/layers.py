@@ -15,6 +15,7 @@ BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -26,13 +27,30 @@ from . import init
 from .module import Module, Parameter, Sequential
 
 
+def _check_shape(shape: tuple) -> tuple:
+    """The shape of a new weight as ints; PyTorch's errors for a negative or non-int size."""
+    for size in shape:
+        if not isinstance(size, numbers.Integral):
+            raise TypeError(f"layer sizes must be ints, got {size!r} ({type(size).__name__}) "
+                            f"in the weight shape {list(shape)}")
+    negative = [size for size in shape if size < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                           f"{[int(size) for size in shape]}")
+    return tuple(int(size) for size in shape)
+
+
 def _empty(*shape) -> Parameter:
-    return Parameter(np.zeros(shape, dtype=np.float32))
+    return Parameter(np.zeros(_check_shape(shape), dtype=np.float32))
 
 
 def _default_init(weight: Parameter, bias: Parameter | None) -> None:
-    """PyTorch's reset_parameters for Linear and Conv layers."""
-    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    """PyTorch's reset_parameters for Linear and Conv layers. A weight with no elements
+    (Linear(0, 3)) is left as it is, with PyTorch's warning, and its bias bound is 0."""
+    if weight.data.size == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+    else:
+        init.kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
         fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
@@ -79,17 +97,29 @@ class _ConvNd(Module):
                  bias, padding_mode, transposed=False, output_padding=0):
         super().__init__()
         n = self.n
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) "
-                             f"must both be divisible by groups ({groups})")
+        # PyTorch's checks, in PyTorch's order; the messages add the values
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("groups", groups)):
+            if not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+        if groups <= 0:
+            raise ValueError(f"groups must be a positive integer (got groups={groups})")
+        if in_channels % groups:
+            raise ValueError(f"in_channels must be divisible by groups "
+                             f"(in_channels={in_channels}, groups={groups})")
+        if out_channels % groups:
+            raise ValueError(f"out_channels must be divisible by groups "
+                             f"(out_channels={out_channels}, groups={groups})")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                             "{'same', 'valid'}")
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode {padding_mode!r} is not one of {list(_PADDING_MODES)}")
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, "
+                             f"but got padding_mode={padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = ntuple(kernel_size, n, "kernel_size"), ntuple(stride, n, "stride")
         self.dilation, self.padding_mode = ntuple(dilation, n, "dilation"), padding_mode
         if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"padding {padding!r} must be 'same', 'valid' or ints")
             if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
@@ -288,6 +318,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True):
         super().__init__()
+        _check_shape((num_features,))
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:

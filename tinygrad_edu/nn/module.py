@@ -92,21 +92,44 @@ class Module:
 
     # -- registration by attribute assignment ------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
+        """PyTorch's rules: a Parameter or a Module is registered under `name`; a name that
+        holds a registered parameter (or sub-module) only takes another Parameter (Module) or
+        None, so `self.weight = some_tensor` cannot silently unregister a weight; a name that
+        holds a buffer takes a Tensor or None and stays a buffer."""
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"call super().__init__() in {type(self).__name__}.__init__ "
                                  "before assigning attributes")
-        for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+        params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self._forget(name)
+            params[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(nn.Parameter or None expected)")
+            params[name] = None
         elif isinstance(value, Module):
-            self._modules[name] = value
-        elif name in self.__dict__.get("_buffer_names", ()):
-            self._buffers[name] = value
+            self._forget(name)
+            modules[name] = value
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"'{name}' (nn.Module or None expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(Tensor or None expected)")
+            buffers[name] = value
         else:
             object.__setattr__(self, name, value)
-            return
+
+    def _forget(self, name: str) -> None:
+        """Remove `name` from the instance dict and the three registries (before re-registering
+        it as something else)."""
         self.__dict__.pop(name, None)
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: look in the three registries.
@@ -123,26 +146,42 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, name: Any, table: str, kind: str) -> None:
+        """PyTorch's checks of register_parameter / register_buffer / add_module names: a
+        string, no dot, not empty, and not already used by another attribute (re-registering
+        the same kind under the same name is allowed)."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"call super().__init__() in {type(self).__name__}.__init__ "
+                                 f"before registering {kind} {name!r}")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain \".\", got {name!r}")
+        if name == "":
+            raise KeyError(f"{kind} name can't be empty string \"\"")
+        if hasattr(self, name) and name not in getattr(self, table):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register a Parameter (or None: a declared but absent parameter, like bias=False)."""
+        self._check_name(name, "_parameters", "parameter")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
-                            "(nn.Parameter or None required)")
-        self.__dict__.pop(name, None)
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (nn.Parameter or None required)")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Register a tensor that is saved in state_dict but not trained (running stats)."""
+        self._check_name(name, "_buffers", "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
-        self.__dict__.setdefault("_buffer_names", set()).add(name)
-        self.__dict__.pop(name, None)
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (Tensor or None required)")
         self._buffers[name] = tensor
 
     def add_module(self, name: str, module: Module | None) -> None:
+        self._check_name(name, "_modules", "module")
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module")
-        self.__dict__.pop(name, None)
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module
 
     # -- walking the tree --------------------------------------------------------------------
