@@ -411,7 +411,7 @@ def _to_batch_first(product, bias, out_shape):
 def _to_channels_first(a):
     """(N, O, OH, OW) → (O, N·OH·OW): each channel's values of the whole batch in one row."""
     N, O = a.shape[0], a.shape[1]
-    src = a.reshape(N, O, -1)
+    src = a.reshape(N, O, a.shape[2] * a.shape[3])  # (no −1: N may be 0)
     out = np.empty((O, N * src.shape[2]), dtype=a.dtype)
     if a.dtype == np.float32:
         work = lambda n0, n1: _channels_first[float](src, out, n0, n1)

@@ -347,9 +347,20 @@ def test_conv2d_no_grad_runs_forward_only():
     np.testing.assert_array_equal(h.data, np.full((1, 2, 2, 2), 4.0))
 
 
-def test_conv2d_empty_batch():
-    h = conv2d(tg.Tensor(np.ones((0, 2, 5, 5))), tg.Tensor(np.ones((3, 2, 3, 3))))
-    assert h.shape == (0, 3, 3, 3)
+@pytest.mark.parametrize("path", ["fast", "direct"])
+def test_conv2d_empty_batch(path):
+    """N = 0: an empty output, and backward gives an empty ∂x and zero ∂W, ∂b (as PyTorch)."""
+    x = tg.Tensor(np.ones((0, 2, 5, 5)), requires_grad=True)
+    w = tg.Tensor(np.ones((3, 2, 3, 3)), requires_grad=True)
+    b = tg.Tensor(np.ones(3), requires_grad=True)
+    with tg.use_backend(path):
+        h = conv2d(x, w, b)
+        assert h.shape == (0, 3, 3, 3)
+        h.sum().backward()
+        t = conv_transpose2d(tg.Tensor(np.ones((0, 3, 3, 3)), requires_grad=True), w)
+        t.sum().backward()
+    assert x.grad.shape == (0, 2, 5, 5)
+    assert not w.grad.any() and not b.grad.any()
 
 
 # ---------------------------------------------------------------------------------------------

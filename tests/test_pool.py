@@ -467,3 +467,19 @@ def test_pool_compiled_boundary_rejects_bad_arrays():
         avg_pool.avg_pool2d_backward(g, (0, 4), (2, 2), (2, 2), (0, 0))
     with pytest.raises(TypeError, match=r"int64.*\(1, 1, 2, 2\)"):
         max_pool.max_pool2d_backward(g, np.zeros((1, 1, 2, 2), np.int32), (4, 4))
+
+
+def test_interpolate_1d_scale_factor_always_counts_as_torch():
+    """PyTorch's 1-D nearest kernel has no same-size/double-size shortcut (its 2-D one does):
+    a length-10 signal scaled by 1.05 is still 10 long, but reads src = ⌊dst / 1.05⌋."""
+    torch = pytest.importorskip("torch")
+    for n in range(2, 12):
+        for scale in (0.75, 1.05, 1.3, 1.95, 2.05, 2.2, 2.5):
+            x = np.arange(2 * n, dtype=np.float32).reshape(1, 2, n)
+            ours = interpolate(tg.Tensor(x), scale_factor=scale).data
+            theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"n={n}, scale={scale}")
+            y = x.reshape(1, 1, 2, n)
+            ours = interpolate(tg.Tensor(y), scale_factor=(scale, 1.3)).data
+            theirs = torch.nn.functional.interpolate(torch.tensor(y), scale_factor=(scale, 1.3)).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"2-D n={n}, scale={scale}")

@@ -272,14 +272,19 @@ def check_divisor(divisor_override) -> None:
 # ---------------------------------------------------------------------------------------------
 # nearest resizing: which source pixel each output pixel copies
 # ---------------------------------------------------------------------------------------------
-def nearest_sources(in_size: int, out_size: int, scale, exact: bool) -> np.ndarray:
+def nearest_sources(in_size: int, out_size: int, scale, exact: bool,
+                    shortcuts: bool = True) -> np.ndarray:
     """PyTorch's source index of each output position, computed in float32 as PyTorch does:
     src = ⌊dst · s⌋ ("nearest") or ⌊(dst + ½) · s⌋ ("nearest-exact"), clipped to in_size − 1,
-    with s = 1/scale_factor when one was given, else in_size/out_size."""
+    with s = 1/scale_factor when one was given, else in_size/out_size.
+
+    PyTorch's 2-D "nearest" kernel takes two shortcuts whatever the scale factor: an output as
+    long as the input copies it, one twice as long repeats each pixel (src = dst // 2). Its 1-D
+    kernel does not (shortcuts=False), so there the scale factor always counts."""
     dst = np.arange(out_size, dtype=np.int64)
-    if not exact and out_size == in_size:
+    if shortcuts and not exact and out_size == in_size:
         return dst
-    if not exact and out_size == 2 * in_size:
+    if shortcuts and not exact and out_size == 2 * in_size:
         return dst // 2
     s = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(in_size) / np.float32(out_size)
     position = dst.astype(np.float32) + np.float32(0.5) if exact else dst.astype(np.float32)
