@@ -174,7 +174,7 @@ def _exercise_every_op():
         tg.where(v.data > 0, v, w), v.double(), v.relu(), v.leaky_relu(), v.elu(), v.sigmoid(),
         v.tanh(), v.softmax(1), v.log_softmax(1), v.dropout(0.5), v @ m, v.reshape(5, 4),
         v.permute(1, 0), v[:1].expand(3, 5), v[[0, 0, 1]], tg.cat([v, w]), tg.stack([v, w]),
-        F.pad(v, (1, 1), mode="reflect"), v.sum(), v.mean(), v.var(), v.amax(), v.amin(),
+        F.pad(v, (1, 1), mode="reflect"), v.sum(), v.mean(), v.var(), v.std(), v.amax(), v.amin(),
         v.max(1).values, F.linear(v, m), F.batch_norm(v, None, None, training=True),
         F.embedding(tg.Tensor(np.array([0, 3])), m),
         F.conv2d(x, tg.randn(4, 3, 3, 3, requires_grad=True)),

@@ -117,8 +117,11 @@ class ShapeMethods:
         return reduce.VarFn.apply(self, _norm_dims(dim, self.ndim), keepdim, correction)
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None, **kwargs):
-        """Standard deviation: √var."""
-        return self.var(dim, unbiased, keepdim, correction=correction, **kwargs).sqrt()
+        """Standard deviation √var, one op: its gradient is 0 at zero variance, as PyTorch."""
+        dim, keepdim = _reduce_args(dim, keepdim, kwargs, "std")
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return reduce.StdFn.apply(self, _norm_dims(dim, self.ndim), keepdim, correction)
 
     def amax(self, dim=None, keepdim=False, **kwargs) -> Tensor:
         """Largest value over `dim`; ties share the gradient evenly."""
@@ -135,18 +138,19 @@ class ShapeMethods:
     def max(self, dim=None, keepdim=False, **kwargs):
         """As PyTorch: `x.max()` is the largest value; `x.max(dim)` returns (values, indices),
         and the gradient goes to the element at each index (the first maximum)."""
-        return self._extreme(np.argmax, "max", self.amax, dim, keepdim, kwargs)
+        return self._extreme(np.argmax, "max", reduce.AMaxFn, dim, keepdim, kwargs)
 
     def min(self, dim=None, keepdim=False, **kwargs):
         """As PyTorch: `x.min()` is the smallest value; `x.min(dim)` returns (values, indices)."""
-        return self._extreme(np.argmin, "min", self.amin, dim, keepdim, kwargs)
+        return self._extreme(np.argmin, "min", reduce.AMinFn, dim, keepdim, kwargs)
 
     def _extreme(self, arg_fn, name, whole, dim, keepdim, kwargs):
         if isinstance(dim, Node):  # x.max(other) is the elementwise maximum, as PyTorch
             return self.maximum(dim) if name == "max" else self.minimum(dim)
         dim, keepdim = _reduce_args(dim, keepdim, kwargs, name)
-        if dim is None:
-            return whole()
+        if dim is None:  # as torch.max(x): the NaN elements of a NaN result share g
+            self._check_not_empty(name)
+            return whole.apply(self, _norm_dims(None, self.ndim), False, nan_wins=True)
         self._check_not_empty(name)
         if self.ndim == 0:  # a 0-d tensor has one value at index 0, as PyTorch says
             _norm_dims(dim, 0)

@@ -98,6 +98,13 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad {tuple(pad)} must have an even length of at most 2·{x.ndim} "
                          f"for a tensor of shape {x.shape}")
+    if mode in ("reflect", "replicate"):
+        # as PyTorch: the padded axes and the channel axis before them (all but a batch axis)
+        # must be non-empty, there must be something to reflect or replicate
+        first = max(x.ndim - len(pad) // 2 - 1, 0)
+        if 0 in x.shape[first:]:
+            raise ValueError(f"{mode} padding expects non-zero sizes on every axis but a "
+                             f"leading batch axis, got input of shape {x.shape}")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         before, after = int(pad[2 * i]), int(pad[2 * i + 1])
@@ -107,6 +114,10 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
         if mode == "reflect" and max(before, after) >= x.shape[axis]:
             raise ValueError(f"reflect padding {before, after} must be smaller than the size "
                              f"{x.shape[axis]} of axis {axis}")
+        if mode == "circular" and max(before, after) > x.shape[axis]:
+            raise ValueError(f"circular padding {before, after} of axis {axis} (size "
+                             f"{x.shape[axis]}) causes wrapping around more than once: it "
+                             "must be at most the size of the axis")
         widths[axis] = (before, after)
     return PadFn.apply(x, tuple(widths), mode, value)
 
@@ -144,26 +155,26 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: {name} of shape {t.shape} for an input with "
                              f"{channels} channels (shape {x.shape})")
-    data = x.data
-    axes = (0,) + tuple(range(2, data.ndim))
     if training:
-        count = data.size // channels
+        count = x.data.size // channels
         if count <= 1:
             raise ValueError(f"expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")
-        mean = data.mean(axis=axes)
-        var = data.var(axis=axes)
+        # The batch statistics are computed inside BatchNormFn (they depend on x, and the
+        # backward differentiates through them); it hands them back for the running update.
+        batch = []
+        out = BatchNormFn.apply(x, weight, bias, None, None, eps, True, stats_out=batch)
         if running_mean is not None and running_var is not None:
-            factor = momentum
-            running_mean.data[...] = (1 - factor) * running_mean.data + factor * mean
-            running_var.data[...] = ((1 - factor) * running_var.data
-                                     + factor * var * count / (count - 1))
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
-        mean, var = running_mean.data, running_var.data
-    mean, var = mean.astype(data.dtype, copy=False), var.astype(data.dtype, copy=False)
-    return BatchNormFn.apply(x, weight, bias, mean, var, eps, bool(training))
+            mean, var = batch
+            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+            running_var.data[...] = ((1 - momentum) * running_var.data
+                                     + momentum * var * count / (count - 1))
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
+    mean = running_mean.data.astype(x.data.dtype, copy=False)
+    var = running_var.data.astype(x.data.dtype, copy=False)
+    return BatchNormFn.apply(x, weight, bias, mean, var, eps, False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,7 +357,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"{fname}: expected non-empty channel and spatial axes, got shape {x.shape}")
     out_size, scales = pool.interpolate_sizes(spatial, size, scale_factor, recompute_scale_factor, fname)
     exact = mode == "nearest-exact"
-    sources = [pool.nearest_sources(n, o, s, exact) for n, o, s in zip(spatial, out_size, scales)]
+    sources = [pool.nearest_sources(n, o, s, exact, shortcuts=x.ndim == 4)
+               for n, o, s in zip(spatial, out_size, scales)]
     if x.ndim == 3:  # 1-D: resize an image of height 1
         out = pool.UpsampleNearest2dFn.apply(input.unsqueeze(2), np.zeros(1, dtype=np.int64), sources[0])
         return out.squeeze(2)

@@ -73,6 +73,7 @@ INDEX = (
     _E("sum",              "reduce.SumFn",                 (), (), "test_ops.py::test_reductions"),
     _E("mean",             "reduce.MeanFn",                (), (), "test_ops.py::test_reductions"),
     _E("var",              "reduce.VarFn",                 (), (), "test_ops.py::test_reductions"),
+    _E("std",              "reduce.StdFn",                 (), (), "test_nan_safe.py::test_std_fn_"),
     _E("amax",             "reduce.AMaxFn",                (), (), "test_ops.py::test_reductions"),
     _E("amin",             "reduce.AMinFn",                (), (), "test_ops.py::test_reductions"),
     _E("max(dim)",         "reduce.TakeAlongDimFn",        (), (), "test_ops.py::test_max_min_with_dim"),

@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .elementwise import zero_where
 
 
 class ReLUFn(Function):
-    """out = max(x, 0).   ∂L/∂x = g · [x > 0].
+    """out = max(x, 0).   ∂L/∂x = g where out > 0, exactly 0 where out ≤ 0.
+
+    As PyTorch, "exactly": also where g is ±∞ or NaN (g · [x > 0] would give 0 · ∞ = NaN
+    there), and a NaN input (out = NaN is not ≤ 0) passes g.
 
     Shapes: x, out, g: one shape (…).
 
@@ -19,7 +23,7 @@ class ReLUFn(Function):
     array([0., 1.], dtype=float32)
     """
 
-    rule = "∂relu(x)/∂x = [x > 0]: g passes where the input was positive, 0 elsewhere"
+    rule = "∂relu(x)/∂x = [x > 0]: g passes where the input was positive, exactly 0 where ≤ 0"
 
     @staticmethod
     def forward(ctx, x):
@@ -30,7 +34,7 @@ class ReLUFn(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        return zero_where(out <= 0, g)
 
 
 class LeakyReLUFn(Function):
@@ -54,12 +58,14 @@ class LeakyReLUFn(Function):
 
 
 class ELUFn(Function):
-    """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (1 if x > 0 else out + α).
+    """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (out + α if x ≤ 0 else 1).
+
+    out + α = α·eˣ where x ≤ 0. As PyTorch, a NaN input takes the "else" branch: it passes g.
 
     Shapes: x, out, g: one shape (…);  α: a number.
     """
 
-    rule = "∂elu(x)/∂x = 1 if x > 0 else α·eˣ (= out + α)"
+    rule = "∂elu(x)/∂x = α·eˣ (= out + α) if x ≤ 0, else 1"
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -71,7 +77,7 @@ class ELUFn(Function):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        return np.where(x > 0, g, g * (out + ctx.alpha)), None
+        return np.where(x <= 0, g * (out + ctx.alpha), g), None
 
 
 class SigmoidFn(Function):
@@ -126,7 +132,8 @@ class SoftmaxFn(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = np.exp(x - x.max(axis=dim, keepdims=True))  # minus the max: no overflow
+        top = x.max(axis=dim, keepdims=True, initial=-np.inf)  # (initial: an empty dim is fine)
+        shifted = np.exp(x - top)  # minus the max: no overflow
         out = shifted / shifted.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
         ctx.dim = dim
@@ -148,7 +155,7 @@ class LogSoftmaxFn(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)  # log-sum-exp trick: exact and finite
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)  # log-sum-exp: exact, finite
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim
@@ -165,6 +172,9 @@ class DropoutFn(Function):
 
     `mask` is drawn by the caller (from tinygrad_edu's seeded generator) and passed in, already
     scaled, so forward and backward use the very same mask.
+
+    A true multiply both ways, as PyTorch's dropout on the CPU (p = 1 included): a dropped
+    element whose upstream g is ±∞ or NaN gets 0 · ∞ = NaN, as there.
 
     Shapes: x, mask, out, g: one shape (…).
     """

@@ -12,6 +12,30 @@ import numpy as np
 from ..function import Function
 
 
+def zero_where(drop, g):
+    """np.where(drop, 0, g): g with an exact 0 wherever `drop` is True (`drop` broadcasts to g).
+
+    This is how a gradient is blocked (relu, clamp, max, …), as PyTorch does: an exact 0 even
+    where g is ±∞ or NaN. Multiplying g by a 0/1 mask would give 0·∞ = NaN there, e.g. for
+    x.clamp(min=0).sqrt() at x < 0, whose sqrt backward sends ∞.
+
+    Computed on the bit patterns, because np.where decides element by element and is several
+    times slower than a multiply on the random masks of relu: the float whose bits are all 0
+    is +0.0, so AND-ing g's bits with all-zero bits (drop) gives 0 and with all-one bits (keep)
+    gives g unchanged.
+    """
+    g = np.asarray(g)
+    if g.dtype.itemsize not in (2, 4, 8):  # no integer type of that size to view the bits as
+        return np.where(drop, 0, g).astype(g.dtype, copy=False)
+    bits = g.view(f"i{g.itemsize}")                     # the same memory, read as integers
+    mask = np.asarray(drop).astype(bits.dtype)          # 1 where drop, 0 elsewhere
+    mask -= 1                                           # 0 where drop, −1 (all bits 1) elsewhere
+    if mask.shape != g.shape:  # shapes differ (drop and g broadcast): AND into a new array
+        return (bits & mask).view(g.dtype)
+    mask &= bits
+    return mask.view(g.dtype)
+
+
 class AddFn(Function):
     """out = a + b.   ∂L/∂a = g,  ∂L/∂b = g.
 
@@ -96,6 +120,11 @@ class DivFn(Function):
 class PowFn(Function):
     """out = aᵇ.   ∂L/∂a = g · b · aᵇ⁻¹,  ∂L/∂b = g · aᵇ · ln a  (0 where a = 0 and b ≥ 0).
 
+    The edges, as PyTorch: where b = 0, ∂L/∂a is exactly 0 (a⁰ = 1 is constant), also at a = 0
+    where b · aᵇ⁻¹ would be 0 · ∞ = NaN, and whatever g is. Where a = 0 and b ≥ 0, aᵇ · ln a is
+    replaced by its limit 0 before g multiplies it (so g = ±∞ still gives NaN there, as torch).
+    ln a of a negative a is NaN, so ∂L/∂b is NaN there, even for an integer b.
+
     Shapes: a, b: broadcastable (b is often a Python number);  out, g: the broadcast shape.
     """
 
@@ -112,13 +141,16 @@ class PowFn(Function):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
-        if need_a:
-            grad_a = g * b * np.power(a, b - 1)
-        if need_b:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_b = g * out * np.log(a)
-            # As PyTorch: 0^b·ln 0 is taken as 0 for b ≥ 0 (the limit), not NaN.
-            grad_b = np.where((a == 0) & (b >= 0), 0.0, grad_b).astype(grad_b.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 to a negative power is ∞
+            if need_a:
+                grad_a = g * b * np.power(a, b - 1)
+                exponent_zero = np.equal(b, 0)
+                if exponent_zero.any():
+                    grad_a = zero_where(exponent_zero, grad_a)
+            if need_b:
+                # As PyTorch, the 0 replaces aᵇ·ln a before g multiplies it (so g = ∞ gives NaN)
+                grad_b = g * zero_where(np.equal(a, 0) & np.greater_equal(b, 0),
+                                        out * np.log(a).astype(out.dtype, copy=False))
         return grad_a, grad_b
 
 
@@ -199,12 +231,12 @@ class SqrtFn(Function):
 
 
 class AbsFn(Function):
-    """out = |a|.   ∂L/∂a = g · sign(a)   (0 at a = 0, as PyTorch).
+    """out = |a|.   ∂L/∂a = g · sign(a)   (sign 0 at a = 0 and at a = NaN, as PyTorch).
 
     Shapes: a, out, g: one shape.
     """
 
-    rule = "∂|a|/∂a = sign(a): g passes with the input's sign (0 at a = 0)"
+    rule = "∂|a|/∂a = sign(a): g passes with the input's sign (0 at a = 0 or NaN)"
 
     @staticmethod
     def forward(ctx, a):
@@ -214,18 +246,27 @@ class AbsFn(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * np.sign(a)
+        # [a > 0] − [a < 0] is sign(a), but 0 at a NaN (where np.sign gives NaN), as torch.sgn
+        return g * ((a > 0).astype(g.dtype) - (a < 0))
+
+
+def _split_ties(g, a, b):
+    """g, halved where a = b: on a tie max(a, b) and min(a, b) share g equally."""
+    tie = np.equal(a, b)
+    return np.where(tie, g * 0.5, g) if tie.any() else g
 
 
 class MaximumFn(Function):
     """out = max(a, b) elementwise.   g goes to the larger input; a tie splits it g/2, g/2.
-    As a formula: ∂L/∂a = g · ([a > b] + ½[a = b]),  ∂L/∂b = g − ∂L/∂a.
+    As a formula (PyTorch's): h = g/2 where a = b, else g;  ∂L/∂a = h, but exactly 0 where
+    a < b;  ∂L/∂b = h, but exactly 0 where a > b. So where a or b is NaN (out is NaN, and
+    neither is smaller) both inputs receive g.
 
     Shapes: a, b: broadcastable;  out, g: the broadcast shape.
     """
 
     rule = ("∂max(a,b)/∂a = [a > b] (½ on a tie),  ∂max(a,b)/∂b = [b > a] (½ on a tie): "
-            "g goes to the larger input")
+            "g goes to the larger input (to both where one is NaN)")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -235,19 +276,23 @@ class MaximumFn(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        share_a = (a > b) + 0.5 * (a == b)
-        return g * share_a, g * (1 - share_a)
+        need_a, need_b = ctx.needs_input_grad
+        h = _split_ties(g, a, b)
+        return (zero_where(np.less(a, b), h) if need_a else None,
+                zero_where(np.greater(a, b), h) if need_b else None)
 
 
 class MinimumFn(Function):
     """out = min(a, b) elementwise.   g goes to the smaller input; a tie splits it g/2, g/2.
-    As a formula: ∂L/∂a = g · ([a < b] + ½[a = b]),  ∂L/∂b = g − ∂L/∂a.
+    As a formula (PyTorch's): h = g/2 where a = b, else g;  ∂L/∂a = h, but exactly 0 where
+    a > b;  ∂L/∂b = h, but exactly 0 where a < b. So where a or b is NaN (out is NaN, and
+    neither is larger) both inputs receive g.
 
     Shapes: a, b: broadcastable;  out, g: the broadcast shape.
     """
 
     rule = ("∂min(a,b)/∂a = [a < b] (½ on a tie),  ∂min(a,b)/∂b = [b < a] (½ on a tie): "
-            "g goes to the smaller input")
+            "g goes to the smaller input (to both where one is NaN)")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -257,12 +302,15 @@ class MinimumFn(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        share_a = (a < b) + 0.5 * (a == b)
-        return g * share_a, g * (1 - share_a)
+        need_a, need_b = ctx.needs_input_grad
+        h = _split_ties(g, a, b)
+        return (zero_where(np.greater(a, b), h) if need_a else None,
+                zero_where(np.less(a, b), h) if need_b else None)
 
 
 class ClipFn(Function):
-    """out = min(max(a, low), high).   ∂L/∂a = g where low ≤ a ≤ high, else 0.
+    """out = min(max(a, low), high).   ∂L/∂a = g where low ≤ a ≤ high, else exactly 0
+    (also where g is ±∞ or NaN, and where a is NaN; as PyTorch).
 
     Shapes: a, out, g: one shape;  low, high: numbers or None (no limit).
     """
@@ -278,12 +326,12 @@ class ClipFn(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        inside = np.ones(a.shape, dtype=bool)
-        if ctx.low is not None:
-            inside &= a >= ctx.low
-        if ctx.high is not None:
-            inside &= a <= ctx.high
-        return g * inside, None, None
+        low, high = ctx.low, ctx.high
+        if low is not None and high is not None:
+            inside = (a >= low) & (a <= high)
+        else:
+            inside = a >= low if low is not None else a <= high
+        return zero_where(~inside, g), None, None  # ~inside: also where a is NaN
 
 
 class WhereFn(Function):

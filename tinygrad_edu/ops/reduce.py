@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .elementwise import zero_where
 
 
 def _restore(g, dims, keepdim):
@@ -59,6 +60,22 @@ class MeanFn(Function):
         return np.broadcast_to(_restore(g, ctx.dims, ctx.keepdim) / n, ctx.shape), None, None
 
 
+def _centered_and_variance(ctx, x, dims, keepdim, correction):
+    """x − x̄ and var = Σ_dims (x − x̄)² / (N − correction); ctx keeps dims, keepdim and the
+    divisor N − correction (0 when N ≤ correction, as PyTorch: var is then ∞ or NaN)."""
+    centered = x - x.mean(axis=dims, keepdims=True)
+    ctx.dims, ctx.keepdim = dims, keepdim
+    ctx.denom = max(_count(x.shape, dims) - correction, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # N ≤ correction gives nan/inf
+        return centered, np.sum(centered * centered, axis=dims, keepdims=keepdim) / ctx.denom
+
+
+def _variance_backward(ctx, centered, g_var):
+    """∂L/∂x = ∂L/∂var · 2(x − x̄)/(N − correction), ∂L/∂var given in the shape of var."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _restore(g_var, ctx.dims, ctx.keepdim) * 2 * centered / ctx.denom
+
+
 class VarFn(Function):
     """out = Σ_dims (x − x̄)² / (N − correction).   ∂L/∂x = g · 2(x − x̄) / (N − correction).
 
@@ -71,22 +88,70 @@ class VarFn(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
-        centered = x - x.mean(axis=dims, keepdims=True)
-        denom = max(_count(x.shape, dims) - correction, 0)
+        centered, var = _centered_and_variance(ctx, x, dims, keepdim, correction)
         ctx.save_for_backward(centered)
-        ctx.dims, ctx.keepdim, ctx.denom = dims, keepdim, denom
-        with np.errstate(divide="ignore", invalid="ignore"):  # N ≤ correction gives nan/inf
-            return np.sum(centered * centered, axis=dims, keepdims=keepdim) / denom
+        return var
 
     @staticmethod
     def backward(ctx, g):
         (centered,) = ctx.saved_tensors
+        return _variance_backward(ctx, centered, g), None, None, None
+
+
+class StdFn(Function):
+    """out = √var = √(Σ_dims (x − x̄)² / (N − correction)).
+    ∂L/∂x = g · (x − x̄) / ((N − correction) · out),  and 0 where out = 0.
+
+    That is the chain rule through var:  ∂L/∂var = g / (2·out),  then VarFn's
+    ∂L/∂x = ∂L/∂var · 2(x − x̄)/(N − correction). Where out = 0 (all the values are equal: zero
+    variance) ∂L/∂var is taken as exactly 0, as PyTorch does, so ∂L/∂x = 0 there; x.var().sqrt()
+    would give √'s ∞ times var's 0 = NaN instead.
+
+    Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
+    """
+
+    rule = ("∂std/∂x_i = (x_i − x̄)/((N − correction)·std): elements far from the mean get "
+            "more; 0 where std = 0 (all values equal)")
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, correction):
+        centered, var = _centered_and_variance(ctx, x, dims, keepdim, correction)
+        out = np.sqrt(var)
+        ctx.save_for_backward(centered, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        centered, out = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _restore(g, ctx.dims, ctx.keepdim) * 2 * centered / ctx.denom, None, None, None
+            g_var = zero_where(out == 0, g / (2 * out))
+        return _variance_backward(ctx, centered, g_var), None, None, None
+
+
+def _winners_share(ctx, g):
+    """∂L/∂x of amax/amin: g split evenly among the winners, the elements equal to the result.
+
+    As torch.amax/amin: g / #winners · [x = out]. A result of NaN equals no element, so a slice
+    holding a NaN gets 0/0 = NaN everywhere; and g = ∞ gives NaN (∞ · 0) to the losers.
+    With nan_wins (torch.max(x) / torch.min(x), the whole tensor, no dim): the NaN elements are
+    the winners of a NaN result, and the losers get exactly 0, whatever g is.
+    """
+    x, out = ctx.saved_tensors
+    wins = x == out
+    if ctx.nan_wins:
+        wins |= np.isnan(x) & np.isnan(out)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the 0/0 of a NaN slice, above
+        share = _restore(g, ctx.dims, ctx.keepdim) / wins.sum(axis=ctx.dims, keepdims=True)
+        return zero_where(~wins, share) if ctx.nan_wins else share * wins
 
 
 class AMaxFn(Function):
-    """out = max over dims.   ∂L/∂x = g shared evenly among the elements equal to the max.
+    """out = max over dims.   ∂L/∂x = g shared evenly among the elements equal to the max:
+    ∂L/∂x_i = g · [x_i = out] / #{j: x_j = out}.
+
+    NaN, as PyTorch: np.max returns NaN for a slice that holds one. amax (the default) then
+    gives that whole slice a NaN gradient, as torch.amax; nan_wins=True (x.max() of the whole
+    tensor, as torch.max()) shares g among the NaN elements instead, and 0 to the others.
 
     Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
     """
@@ -95,22 +160,22 @@ class AMaxFn(Function):
             "g goes to the winner")
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        out = np.max(x, axis=dims, keepdims=True)
+    def forward(ctx, x, dims, keepdim, *, nan_wins=False):
+        out = np.asarray(np.max(x, axis=dims, keepdims=True))  # an array even for 0-d x
         ctx.save_for_backward(x, out)
-        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.dims, ctx.keepdim, ctx.nan_wins = dims, keepdim, nan_wins
         return out if keepdim else np.squeeze(out, axis=dims)
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        is_max = x == out
-        share = is_max / is_max.sum(axis=ctx.dims, keepdims=True)
-        return _restore(g, ctx.dims, ctx.keepdim) * share, None, None
+        return _winners_share(ctx, g), None, None
 
 
 class AMinFn(Function):
-    """out = min over dims.   ∂L/∂x = g shared evenly among the elements equal to the min.
+    """out = min over dims.   ∂L/∂x = g shared evenly among the elements equal to the min:
+    ∂L/∂x_i = g · [x_i = out] / #{j: x_j = out}.
+
+    NaN: as AMaxFn (amax ↔ amin, torch.max() ↔ torch.min()).
 
     Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
     """
@@ -119,18 +184,15 @@ class AMinFn(Function):
             "g goes to the winner")
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        out = np.min(x, axis=dims, keepdims=True)
+    def forward(ctx, x, dims, keepdim, *, nan_wins=False):
+        out = np.asarray(np.min(x, axis=dims, keepdims=True))
         ctx.save_for_backward(x, out)
-        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.dims, ctx.keepdim, ctx.nan_wins = dims, keepdim, nan_wins
         return out if keepdim else np.squeeze(out, axis=dims)
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        is_min = x == out
-        share = is_min / is_min.sum(axis=ctx.dims, keepdims=True)
-        return _restore(g, ctx.dims, ctx.keepdim) * share, None, None
+        return _winners_share(ctx, g), None, None
 
 
 class TakeAlongDimFn(Function):
