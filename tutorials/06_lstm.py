@@ -83,33 +83,16 @@ class RowReader(nn.Module):
         return self.head(output[:, -1])      # the hidden state after the last row
 
 
-def accuracy(model, X, y):
-    model.eval()
-    with tg.no_grad():
-        correct = (model(tg.Tensor(X)).data.argmax(axis=1) == y).mean()
-    model.train()
-    return float(correct)
-
-
 reader = RowReader()
 optimizer = optim.Adam(reader.parameters(), lr=5e-3)
 loader = DataLoader(TensorDataset(tg.Tensor(X_train), tg.Tensor(y_train)), batch_size=32, shuffle=True)
+test_loader = DataLoader(TensorDataset(tg.Tensor(X_test), tg.Tensor(y_test)), batch_size=len(X_test))
 epochs = 3 if args.quick else 25
 scheduler = optim.StepLR(optimizer, step_size=max(int(epochs * 0.6), 2), gamma=0.2)   # smaller steps at the end
-digit_curve, digit_test_acc = [], []
-bar = tu.progress(range(epochs), desc="LSTM on digit rows")
-for epoch in bar:
-    losses = []
-    for xb, yb in loader:
-        loss = F.cross_entropy(reader(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    scheduler.step()
-    digit_curve.append(float(np.mean(losses)))
-    digit_test_acc.append(accuracy(reader, X_test, y_test))
-    bar.set_postfix(loss=f"{digit_curve[-1]:.3f}", test_acc=f"{digit_test_acc[-1]:.3f}")
+# tg.fit runs the loop of tutorial 03 (and evaluates on the test set after every epoch)
+history = tg.fit(reader, F.cross_entropy, optimizer, loader, val_loader=test_loader,
+                 epochs=epochs, scheduler=scheduler)
+digit_curve, digit_test_acc = history["train_loss"], history["val_acc"]
 lstm_digit_accuracy = digit_test_acc[-1]
 print(f"LSTM reading rows: test accuracy {lstm_digit_accuracy:.2%}")
 

@@ -61,20 +61,15 @@ model = nn.Sequential(
 optimizer = optim.Adam(model.parameters(), lr=2e-3)
 loader = DataLoader(TensorDataset(tg.Tensor(X_train), tg.Tensor(y_train)), batch_size=32, shuffle=True)
 epochs = 3 if args.quick else 15
-bar = tu.progress(range(epochs), desc="training LeNet-5")
-for epoch in bar:
-    for xb, yb in loader:
-        loss = F.cross_entropy(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    bar.set_postfix(loss=f"{loss.item():.4f}")
+history = tg.fit(model, F.cross_entropy, optimizer, loader, epochs=epochs)  # the loop of tutorial 03
+print(f"training loss after {epochs} epochs: {history['train_loss'][-1]:.4f}")
 model.eval()
 
 
 def accuracy(X, y):
-    with tg.no_grad():
-        return float((model(tg.Tensor(X)).data.argmax(axis=1) == y).mean())
+    """tg.evaluate's accuracy on (X, y), in one batch."""
+    whole = DataLoader(TensorDataset(tg.Tensor(X), tg.Tensor(y)), batch_size=len(X))
+    return tg.evaluate(model, F.cross_entropy, whole)[1]   # (mean loss, accuracy)
 
 
 clean_accuracy = accuracy(X_test, y_test)
