@@ -246,9 +246,20 @@ def test_getitem_basic(shape, seed, data):
     i = data.draw(st.integers(-shape[0], shape[0] - 1))
     start = data.draw(st.integers(0, shape[0] - 1))
     step = data.draw(st.integers(1, 3))
-    for index in [i, slice(start, None, step), (Ellipsis, 0), (None, slice(None, None, -1))]:
+    for index in [i, slice(start, None, step), (Ellipsis, 0), (None, slice(None, None, step))]:
         np.testing.assert_array_equal(x[index].data, x.data[index])
         assert tg.gradcheck(lambda t: t[index], (x,))
+
+
+@SETTINGS
+@given(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), seeds, st.data())
+def test_flip(shape, seed, data):
+    x = make(shape, seed)
+    dims = tuple(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1)))
+    np.testing.assert_array_equal(x.flip(dims).data, np.flip(x.data, dims))
+    assert tg.gradcheck(lambda t: t.flip(dims), (x,))
+    with pytest.raises(ValueError, match="step"):
+        x[::-1]  # as PyTorch: negative steps are refused, flip is the way
 
 
 @SETTINGS
@@ -415,3 +426,21 @@ def test_ops_match_pytorch():
         np.testing.assert_allclose(out.item(), expected.item(), rtol=1e-10, err_msg=name)
         np.testing.assert_allclose(a.grad, ta.grad.data, rtol=1e-9, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(b.grad, tb.grad.data, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_getitem_and_setitem_place_axes_as_torch_when_ints_meet_arrays():
+    """PyTorch selects with the ints first; numpy broadcasts them with the arrays."""
+    torch = pytest.importorskip("torch")
+    x = np.arange(24.0).reshape(2, 3, 4)
+    mask = np.random.default_rng(0).random((3, 4)) > 0.5
+    rows = np.array([0, 1])
+    for index in [(0, None, mask), (-1, Ellipsis, rows, mask[0]), (1, slice(None), rows),
+                  (rows, slice(None), 1), (None, 1, rows, None)]:
+        torch_index = tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+        np.testing.assert_array_equal(tg.Tensor(x)[index].data, torch.tensor(x)[torch_index].numpy())
+        ours, theirs = tg.Tensor(x.copy()), torch.tensor(x.copy())
+        ours[index] = -1.0
+        theirs[torch_index] = -1.0
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    w = tg.Tensor(x, requires_grad=True)
+    assert tg.gradcheck(lambda t: t[0, None, mask] * 2, (w,))

@@ -189,7 +189,10 @@ def _exercise_every_op():
     ]
     assigned = tg.zeros(4, 5)
     assigned[1] = v[0] * 2        # x[i] = value with a gradient: SetItemFn
-    return results + [assigned]
+    base = v * 1
+    row = base[1]
+    row += w[0]                   # through a view: AsStridedScatterFn, then AsStridedFn
+    return results + [assigned, base, v.flip(0)]
 
 
 def test_every_function_saves_arrays_through_save_for_backward():

@@ -14,6 +14,9 @@ It knows nothing of the Tensor API. A node is anything with these attributes (te
                    (shared with the views of that array, as PyTorch's version counter)
     _history       None, or [(version, node)]: what the node was before each in-place op that
                    was recorded in the graph (see `inputs_of`)
+    _base          None, or [root, n] for a view of another node's memory: the node that owns
+                   the memory and how many recorded in-place changes it had when the view was
+                   last made current (tensor_inplace.py)
 
 The whole algorithm:
 1. `topological_order(root)`: every node below root, each after the nodes it was made from.
@@ -38,7 +41,7 @@ class Node:
     Function.apply recognises its tensor arguments by this class."""
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_history",
-                 "__weakref__")
+                 "_base", "__weakref__")
 
 
 def inputs_of(ctx) -> tuple:

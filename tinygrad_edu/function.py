@@ -91,6 +91,8 @@ class Function:
         first = None
         for a in args:  # one pass: unwrap Tensors and note which ones want a gradient
             if isinstance(a, Node):
+                if a._base is not None and a._base[1] != len(a._base[0]._history or ()):
+                    a._refresh_view()  # its memory's owner changed in the graph since
                 first = a if first is None else first
                 arrays.append(a.data)
                 parents.append(a)
@@ -101,6 +103,7 @@ class Function:
                 parents.append(None)
                 needs.append(False)
                 versions.append(None)
+        ctx.needs_input_grad = tuple(needs)  # set before forward: it may save less when False
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as err:
@@ -108,8 +111,11 @@ class Function:
                 raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays if hasattr(a, "shape"))
             raise ValueError(f"{cls.__name__}: shapes {shapes} cannot be broadcast together") from None
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
+        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results: make an array
+            scalar, out = out, np.asarray(out)
+            if any(saved is scalar for saved in ctx.saved_tensors):  # saved the output itself:
+                ctx.saved_tensors = tuple(out if saved is scalar else saved  # keep it watched
+                                          for saved in ctx.saved_tensors)
         if first is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         if not (True in needs and _state._local.grad_enabled):
@@ -118,7 +124,6 @@ class Function:
             raise TypeError(f"{cls.__name__} returned dtype {out.dtype}; only floating point "
                             "results can carry gradients")
         ctx.parents = tuple(parents)
-        ctx.needs_input_grad = tuple(needs)
         ctx.parent_versions = tuple(versions)
         result = _share_version_of_view(first._make(out, True), parents)
         result._ctx = ctx
@@ -129,14 +134,15 @@ class Function:
 
 def _share_version_of_view(result, parents):
     """A result that is a numpy view of an input (reshape, transpose, x[1:]) shares that input's
-    version counter: an in-place change through either one changes both."""
+    version counter: an in-place change through either one changes both. It also remembers the
+    node that owns the memory (`_base`), for in-place changes recorded in the graph."""
     base = result.data.base
     if base is not None:
         for parent in parents:
             if parent is not None and (base is parent.data or base is parent.data.base):
                 result._version = parent._version
-                if len(parent._version) == 1:
-                    parent._version.append(True)  # marks the counter as shared by a view
+                root = parent if parent._base is None else parent._base[0]
+                result._base = [root, len(root._history or ())]
                 break
     return result
 

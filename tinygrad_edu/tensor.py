@@ -18,12 +18,13 @@ tensor_factories.py; Tensor inherits them.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from . import _state
-from .dtypes import DEFAULT_FLOAT, is_number, result_type
+from .dtypes import DEFAULT_FLOAT, is_number, promote_types, result_type
 from .engine import Node, run_backward
 from .ops import activation, elementwise, matmul, movement
 from .tensor_factories import FactoryMethods
@@ -67,6 +68,7 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
         self._retains_grad = False
         self._version = [0]
         self._history = None
+        self._base = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -81,6 +83,7 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
         t._retains_grad = False
         t._version = [0]
         t._history = None
+        t._base = None
         return t
 
     # -- basic properties --------------------------------------------------------------------
@@ -174,8 +177,6 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
         require grad."""
         t = Tensor._make(self.data, False)
         t._version = self._version
-        if len(self._version) == 1:
-            self._version.append(True)  # marks the counter as shared
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -398,15 +399,21 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
 # Functions of several tensors
 # ---------------------------------------------------------------------------------------------
 def _as_tensors(tensors: Iterable, fname: str) -> list:
+    """Tensors of one dtype, promoted as PyTorch does (float32 with int64 gives float32)."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError(f"{fname}() needs at least one tensor")
-    return tensors
+    dtype = functools.reduce(promote_types, (t.dtype for t in tensors))
+    return [t.to(dtype) for t in tensors]
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing axis `dim`; all other axes must match."""
     tensors = _as_tensors(tensors, "cat")
+    for position, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(f"cat: zero-dimensional tensor (at position {position}) cannot be "
+                             "concatenated; use stack, or reshape it to (1,)")
     (axis,) = _norm_dims(dim, tensors[0].ndim)
     first = tensors[0].shape
     for t in tensors[1:]:

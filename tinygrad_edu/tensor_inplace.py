@@ -31,7 +31,7 @@ import numpy as np
 from . import _state
 from .engine import Node
 from .ops import movement
-from .tensor_shape import _convert_index
+from .tensor_shape import _convert_index, torch_index_stages
 
 _UFUNCS = {"+=": np.add, "-=": np.subtract, "*=": np.multiply, "/=": np.true_divide,
            "//=": np.floor_divide, "%=": np.remainder}
@@ -53,6 +53,10 @@ class InplaceMethods:
 
     def __setitem__(self, index, value) -> None:
         index = _convert_index(index)
+        stages = torch_index_stages(index)
+        if stages is not None:  # ints with arrays: as PyTorch, through the view the ints pick
+            self[stages[0]][stages[1]] = value
+            return
         self._update("[…] =", value,
                      lambda x, v: movement.SetItemFn.apply(x, _cast_value(v, x), index), index)
 
@@ -67,6 +71,10 @@ class InplaceMethods:
 
     # -- the two ways an in-place op runs ------------------------------------------------------
     def _update(self, symbol, other, recorded_op, index=None):
+        if isinstance(other, Node) and _overlap(self.data, other.data, index):
+            raise RuntimeError(f"{symbol}: unsupported operation: some elements of the input "
+                               "tensor and the written-to tensor refer to a single memory "
+                               "location; clone() the tensor before the operation")
         wants_grad = self.requires_grad or (isinstance(other, Node) and other.requires_grad)
         if wants_grad and _state.grad_enabled():
             if recorded_op is None:
@@ -75,7 +83,7 @@ class InplaceMethods:
             self._update_in_graph(symbol, other, recorded_op)
         else:
             self._update_array(symbol, other, index)
-        self._version[0] += 1
+            self._version[0] += 1
         return self
 
     def _update_array(self, symbol, other, index) -> None:
@@ -98,29 +106,98 @@ class InplaceMethods:
 
     def _update_in_graph(self, symbol, other, recorded_op) -> None:
         """Record the op: self becomes its result, its earlier self is kept for the ops that
-        already used it (self._history)."""
+        already used it (self._history). A view passes the change on to the tensor that owns
+        its memory (`_update_view_in_graph`)."""
+        if self._base is not None:
+            return self._update_view_in_graph(symbol, other, recorded_op)
         if self._ctx is None and self.requires_grad:
             raise RuntimeError(f"a leaf tensor that requires grad is being used in an in-place "
                                f"operation ({symbol}); do it under no_grad() (as an optimizer "
                                "step does), or compute a new tensor instead")
-        if len(self._version) > 1:
-            raise RuntimeError(f"{symbol} on a tensor that shares memory with another tensor "
-                               "(a view: reshape, transpose, slicing, detach) while a gradient "
-                               "must flow through it is not supported; use .clone() first")
-        earlier = self._make(self.data.copy(), self.requires_grad)  # self as it was
+        earlier = self._earlier_self()
+        result = self._checked(symbol, recorded_op(earlier, earlier if other is self else other))
+        self.data[...] = result.data  # in place: every holder of self (and views) sees it
+        self._become(result, earlier, self._version[0])
+        self._version[0] += 1
+
+    def _update_view_in_graph(self, symbol, other, recorded_op) -> None:
+        """v op= other for a view v of root's memory: v's new values are computed as for any
+        tensor, then scattered into root (AsStridedScatterFn), and v becomes a view of the new
+        root (AsStridedFn): gradients flow through the change to both, as in PyTorch."""
+        root = self._base[0]
+        if root._ctx is None and root.requires_grad:
+            raise RuntimeError(f"a view of a leaf tensor that requires grad is being used in an "
+                               f"in-place operation ({symbol}); do it under no_grad()")
+        positions = _positions(self.data, root.data, symbol)
+        if np.unique(positions).size != positions.size:
+            raise RuntimeError(f"{symbol}: unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location (an "
+                               "expanded view); clone() it first")
+        if self._base[1] != len(root._history or ()):
+            self._refresh_view()
+        earlier = self._earlier_self()
+        value = self._checked(symbol, recorded_op(earlier, earlier if other is self else other))
+        earlier_root = root._earlier_self()
+        new_root = movement.AsStridedScatterFn.apply(earlier_root, _cast_value(value, self),
+                                                     positions)
+        self.data[...] = value.data  # writes root's memory: root and every view see it
+        before = self._version[0]
+        root._become(new_root, earlier_root, before)
+        self._version[0] += 1  # (shared with root) before the view reads the new root:
+        view = movement.AsStridedFn.apply(root, positions, self.data)
+        self._become(view, earlier, before)
+        self._base = [root, len(root._history)]
+
+    def _refresh_view(self) -> None:
+        """Make this view read its root as it is now: the root was changed in place in the
+        graph since the view was made, so the view's own graph node is out of date. Ops that
+        used the view before keep its earlier self."""
+        root = self._base[0]
+        if not _state.grad_enabled():
+            return  # nothing is recorded now; the next recorded use makes it current
+        positions = _positions(self.data, root.data, "a view")
+        earlier = self._make(self.data, self.requires_grad)
+        earlier._ctx, earlier._version = self._ctx, [self._version[0] - 1]
+        view = movement.AsStridedFn.apply(root, positions, self.data)
+        self._history = (self._history or []) + [(self._version[0] - 1, earlier)]
+        self._ctx, self.requires_grad = view._ctx, view.requires_grad
+        self._base = [root, len(root._history or ())]
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _earlier_self(self):
+        """A copy of self as it is now: the node that ops which already used self keep."""
+        earlier = self._make(self.data.copy(), self.requires_grad)
         earlier._ctx = self._ctx
         earlier._version = [self._version[0]]
-        result = recorded_op(earlier, earlier if other is self else other)
+        return earlier
+
+    def _checked(self, symbol, result):
         if result.shape != self.shape:
             raise RuntimeError(f"{symbol}: output with shape {self.shape} doesn't match the "
                                f"broadcast shape {result.shape}")
         if not np.can_cast(result.dtype, self.dtype, casting="same_kind"):
             raise RuntimeError(f"{symbol}: result type {result.dtype} can't be cast to the "
                                f"desired output type {self.dtype}")
-        self.data[...] = result.data  # in place: every holder of self (and views) sees it
-        self._history = (self._history or []) + [(self._version[0], earlier)]
+        return result
+
+    def _become(self, result, earlier, version) -> None:
+        """Self is now result's node in the graph; earlier stands for it up to `version`."""
+        self._history = (self._history or []) + [(version, earlier)]
         self._ctx = result._ctx
         self.requires_grad = True
+
+
+def _positions(view: np.ndarray, root: np.ndarray, what: str) -> np.ndarray:
+    """For every element of `view` (a numpy view of root's memory), its flat index in root."""
+    item = root.itemsize
+    start = view.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    if not root.flags.c_contiguous or start % item or any(st % item for st in view.strides):
+        raise RuntimeError(f"{what}: an in-place change through a view of a non-contiguous "
+                           "tensor is not supported here; use .contiguous().clone() first")
+    flat = np.arange(root.size, dtype=np.int64)
+    return np.lib.stride_tricks.as_strided(
+        flat[start // item:], view.shape, tuple(st // item * flat.itemsize for st in view.strides)
+    ).copy()
 
 
 def _cast_value(value, like):
@@ -129,3 +206,27 @@ def _cast_value(value, like):
         return value if value.dtype == like.dtype or value.dtype.kind != "f" \
             else value.to(like.dtype)
     return np.asarray(value, dtype=like.dtype)
+
+
+def _overlap(target: np.ndarray, source: np.ndarray, index) -> bool:
+    """True when writing into target reads memory it is writing (PyTorch refuses that). The
+    very same elements are fine (`a += a`, `x[::2] = x[::2]`: each element reads itself), not
+    an advanced index (x[mask] = x)."""
+    advanced = index is not None and not _picks_a_view(index)
+    if index is not None and not advanced:
+        target = target[index]  # the elements written: a view
+    if not np.may_share_memory(target, source):
+        return False
+    if not advanced and target.__array_interface__ == source.__array_interface__:
+        return False
+    try:
+        return bool(np.shares_memory(target, source, max_work=10_000))
+    except np.exceptions.TooHardError:  # an exact answer is too costly: assume they overlap
+        return True
+
+
+def _picks_a_view(index) -> bool:
+    """Ints, slices, None and ... only: numpy's "basic" indexing, whose result is a view."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))
+               for item in items)

@@ -33,8 +33,8 @@ def _norm_dims(dim, ndim: int, name: str = "dim") -> tuple:
 
     As PyTorch, a 0-d tensor accepts dim 0 or −1 (and reducing it over that "axis" leaves it
     as it is): then the result is ()."""
-    if dim is None:
-        return tuple(range(ndim))
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))  # dim=() reduces every axis too, as PyTorch
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
@@ -65,6 +65,45 @@ def _reduce_args(dim, keepdim, kwargs, fname):
 
 def _data(x):
     return x.data if isinstance(x, Node) else x
+
+
+def _as_view_index(index):
+    """PyTorch's rules on top of numpy's: no negative slice steps, and x[0] (or x[()]) of a
+    tensor is a view that shares its memory, as x[1:] is. numpy copies an indexing that picks
+    a single element, unless the index ends in `...`: so add one where only basic items are."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, slice) and item.step is not None and item.step <= 0:
+            raise ValueError(f"step must be greater than zero, got slice {item}")
+    basic = all(item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))
+                and not isinstance(item, bool) for item in items)
+    if basic and not any(item is Ellipsis for item in items):
+        return items + (Ellipsis,)
+    return index
+
+
+def torch_index_stages(index):
+    """PyTorch applies integer indices before array indices (each int selects and drops its
+    axis first); numpy broadcasts ints together with arrays, which moves the arrays' axes when
+    a slice or None stands between them: zeros(2, 3, 4)[0, None, mask] is (1, 8) in PyTorch
+    and (8, 1) in numpy. So an index with both is split in two: the ints (and slices, None)
+    first, then the arrays on what is left. None when numpy's rule already agrees."""
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [isinstance(item, np.ndarray) and item.ndim > 0 for item in items]
+    ints = [isinstance(item, (int, np.integer)) and not isinstance(item, bool) for item in items]
+    if not (any(arrays) and any(ints)):
+        return None
+    first, then = [], []
+    for item, is_array, is_int in zip(items, arrays, ints):
+        if is_array:
+            first += [slice(None)] * (item.ndim if item.dtype == bool else 1)
+            then.append(item)
+        elif is_int:
+            first.append(item)
+        else:  # slices, None, ...: applied first; afterwards their axis is kept as it is
+            first.append(item)
+            then.append(item if item is Ellipsis else slice(None))
+    return tuple(first), tuple(then)
 
 
 def _convert_index(index):
@@ -126,14 +165,16 @@ class ShapeMethods:
     def amax(self, dim=None, keepdim=False, **kwargs) -> Tensor:
         """Largest value over `dim`; ties share the gradient evenly."""
         dim, keepdim = _reduce_args(dim, keepdim, kwargs, "amax")
-        self._check_not_empty("amax")
-        return reduce.AMaxFn.apply(self, _norm_dims(dim, self.ndim), keepdim)
+        dims = _norm_dims(dim, self.ndim)
+        self._check_not_empty("amax", dims)
+        return reduce.AMaxFn.apply(self, dims, keepdim)
 
     def amin(self, dim=None, keepdim=False, **kwargs) -> Tensor:
         """Smallest value over `dim`; ties share the gradient evenly."""
         dim, keepdim = _reduce_args(dim, keepdim, kwargs, "amin")
-        self._check_not_empty("amin")
-        return reduce.AMinFn.apply(self, _norm_dims(dim, self.ndim), keepdim)
+        dims = _norm_dims(dim, self.ndim)
+        self._check_not_empty("amin", dims)
+        return reduce.AMinFn.apply(self, dims, keepdim)
 
     def max(self, dim=None, keepdim=False, **kwargs):
         """As PyTorch: `x.max()` is the largest value; `x.max(dim)` returns (values, indices),
@@ -149,9 +190,9 @@ class ShapeMethods:
             return self.maximum(dim) if name == "max" else self.minimum(dim)
         dim, keepdim = _reduce_args(dim, keepdim, kwargs, name)
         if dim is None:  # as torch.max(x): the NaN elements of a NaN result share g
-            self._check_not_empty(name)
+            self._check_not_empty(name, _norm_dims(None, self.ndim))
             return whole.apply(self, _norm_dims(None, self.ndim), False, nan_wins=True)
-        self._check_not_empty(name)
+        self._check_not_empty(name, _norm_dims(dim, self.ndim))
         if self.ndim == 0:  # a 0-d tensor has one value at index 0, as PyTorch says
             _norm_dims(dim, 0)
             values, indices = self.reshape(1)._extreme(arg_fn, name, whole, 0, False, {})
@@ -162,9 +203,11 @@ class ShapeMethods:
         indices = index if keepdim else np.squeeze(index, axis)
         return MaxResult(values, self._make(indices, False))
 
-    def _check_not_empty(self, name):
-        if self.data.size == 0:
-            raise RuntimeError(f"{name}() of an empty tensor of shape {self.shape}")
+    def _check_not_empty(self, name, dims):
+        """A max over an axis of size 0 has no value (the other axes may be empty)."""
+        if any(self.shape[d] == 0 for d in dims):
+            raise RuntimeError(f"{name}(): cannot reduce over an axis of size 0 in a tensor of "
+                               f"shape {self.shape} (dims {dims})")
 
     # -- movement ------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
@@ -213,6 +256,9 @@ class ShapeMethods:
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two axes."""
         order = list(range(self.ndim))
+        if self.ndim == 0:  # dims 0 and −1 name the one "axis" of a 0-d tensor: nothing moves
+            _norm_dims(dim0, 0), _norm_dims(dim1, 0)
+            return movement.PermuteFn.apply(self, ())
         (a,), (b,) = _norm_dims(dim0, self.ndim), _norm_dims(dim1, self.ndim)
         order[a], order[b] = order[b], order[a]
         return movement.PermuteFn.apply(self, tuple(order))
@@ -221,6 +267,13 @@ class ShapeMethods:
     def T(self) -> Tensor:
         """All axes reversed (the matrix transpose for 2-D tensors)."""
         return movement.PermuteFn.apply(self, tuple(reversed(range(self.ndim))))
+
+    def flip(self, *dims) -> Tensor:
+        """Reverse the order of the elements along `dims` (a copy; x[::-1] is refused, as in
+        PyTorch)."""
+        dims = _norm_dims(dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+                          else dims, self.ndim)
+        return movement.FlipFn.apply(self, dims)
 
     def squeeze(self, dim=None) -> Tensor:
         """Drop size-1 axes (all of them, or the given ones that have size 1)."""
@@ -259,7 +312,10 @@ class ShapeMethods:
         return self.expand(other.shape)
 
     def __getitem__(self, index) -> Tensor:
-        index = _convert_index(index)
+        stages = torch_index_stages(_convert_index(index))
+        if stages is not None:  # ints with arrays: select with the ints first, as PyTorch
+            return self[stages[0]][stages[1]]
+        index = _as_view_index(_convert_index(index))
         try:
             self.data[index]
         except IndexError as err:

@@ -90,36 +90,83 @@ def one_hot(target, num_classes: int = -1) -> Tensor:
     return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
-def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
     """PyTorch's pad: `pad` lists (before, after) pairs starting from the LAST dimension,
-    e.g. (1, 1, 2, 2) pads the last axis by 1 and the one before it by 2."""
+    e.g. (1, 1, 2, 2) pads the last axis by 1 and the one before it by 2.
+
+    A negative width crops that side instead: pad(x, (-1, 1)) drops x's first element and
+    appends one `value`. What each mode accepts, as PyTorch:
+      "constant": up to x.ndim axes (len(pad) ≤ 2·x.ndim), cropping at most the whole axis;
+        `value` fills the frame (None means 0).
+      "reflect", "replicate", "circular": no `value` (None or 0); the last 1, 2 or 3 axes of
+        an input with one or two more axes, (C, …) or (N, C, …) (else NotImplementedError);
+        reflect and replicate: every axis but N non-empty, no padded axis of negative output
+          size and not all of them of size 0; reflect also: widths < the axis size;
+        circular: wraps around at most once: a width ≤ the size of the part of the axis left
+          after cropping. (PyTorch returns uninitialised memory or copy artefacts when it wraps
+          more than that kept part, or crops more than the axis; here that is a ValueError.)
+    A mode that is not one of these four raises NotImplementedError, widths that are not ints
+    TypeError, other bad arguments ValueError (where PyTorch raises RuntimeError).
+    """
     if mode not in PAD_MODES:
-        raise ValueError(f"pad mode {mode!r} not supported, use one of {tuple(PAD_MODES)}")
+        raise NotImplementedError(f"unrecognised padding mode {mode!r}, use one of "
+                                  f"{tuple(PAD_MODES)}")
+    if not isinstance(pad, (tuple, list)) or not all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in pad):
+        raise TypeError(f"pad must be a tuple of ints, got {pad!r}")
+    pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad {tuple(pad)} must have an even length of at most 2·{x.ndim} "
+        raise ValueError(f"pad {pad} must have an even length of at most 2·{x.ndim} "
                          f"for a tensor of shape {x.shape}")
+    k = len(pad) // 2
+    # widths[axis] = (before, after); pad starts from the last axis
+    widths = [(0, 0)] * (x.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(k))]
+    padded = list(range(x.ndim - k, x.ndim))
+    if mode == "constant":
+        for axis in padded:
+            (before, after), n = widths[axis], x.shape[axis]
+            if n + min(before, 0) + min(after, 0) < 0:
+                raise ValueError(f"negative padding {before, after} of axis {axis} crops more "
+                                 f"than its size {n} (input of shape {x.shape})")
+        return PadFn.apply(x, tuple(widths), mode, 0.0 if value is None else value)
+
+    if value is not None and value != 0:
+        raise ValueError(f"padding mode {mode!r} takes no value, got value={value}")
+    if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"{mode} padding pads the last 1, 2 or 3 axes of an input with one or two more "
+            f"axes ((C, …) or (N, C, …)): a pad of length {len(pad)} is not supported for an "
+            f"input of shape {x.shape}")
     if mode in ("reflect", "replicate"):
-        # as PyTorch: the padded axes and the channel axis before them (all but a batch axis)
-        # must be non-empty, there must be something to reflect or replicate
-        first = max(x.ndim - len(pad) // 2 - 1, 0)
+        # as PyTorch: every axis but a batch axis N must be non-empty (something to copy)
+        first = x.ndim - k - 1
         if 0 in x.shape[first:]:
             raise ValueError(f"{mode} padding expects non-zero sizes on every axis but a "
                              f"leading batch axis, got input of shape {x.shape}")
-    widths = [(0, 0)] * x.ndim
-    for i in range(len(pad) // 2):
-        before, after = int(pad[2 * i]), int(pad[2 * i + 1])
-        if before < 0 or after < 0:
-            raise ValueError(f"negative padding {tuple(pad)} is not supported")
-        axis = x.ndim - 1 - i
-        if mode == "reflect" and max(before, after) >= x.shape[axis]:
+    for axis in padded:
+        (before, after), n = widths[axis], x.shape[axis]
+        if mode == "reflect" and max(before, after) >= n:
             raise ValueError(f"reflect padding {before, after} must be smaller than the size "
-                             f"{x.shape[axis]} of axis {axis}")
-        if mode == "circular" and max(before, after) > x.shape[axis]:
-            raise ValueError(f"circular padding {before, after} of axis {axis} (size "
-                             f"{x.shape[axis]}) causes wrapping around more than once: it "
-                             "must be at most the size of the axis")
-        widths[axis] = (before, after)
-    return PadFn.apply(x, tuple(widths), mode, value)
+                             f"{n} of axis {axis}")
+        if mode in ("reflect", "replicate") and n + before + after < 0:
+            raise ValueError(f"{mode} padding {before, after} of axis {axis} (size {n}) "
+                             f"gives a negative output size {n + before + after}")
+        if mode == "circular":
+            kept = n + min(before, 0) + min(after, 0)
+            if kept < 0:
+                raise ValueError(f"negative circular padding {before, after} of axis {axis} "
+                                 f"crops more than its size {n}")
+            if max(before, after) > kept:
+                raise ValueError(f"circular padding {before, after} of axis {axis} (size {n}"
+                                 f"{f', {kept} left after cropping' if kept != n else ''}) "
+                                 "causes wrapping around more than once: it must be at most "
+                                 "the size of the axis")
+    out_sizes = [x.shape[axis] + sum(widths[axis]) for axis in padded]
+    if mode in ("reflect", "replicate") and not any(out_sizes):
+        # (as PyTorch: an empty output is refused only when every padded axis is empty)
+        raise ValueError(f"{mode} padding {pad} of an input of shape {x.shape} leaves nothing: "
+                         f"the padded axes would have sizes {tuple(out_sizes)}")
+    return PadFn.apply(x, tuple(widths), mode, 0.0)
 
 
 # ---------------------------------------------------------------------------------------------

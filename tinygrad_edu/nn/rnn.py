@@ -92,9 +92,9 @@ class _RNNBase(Module):
                 k = layer * self.num_directions + d
                 initial = [s[k] for s in states] or None
                 reverse = suffix == "_reverse"
-                out, last = run_direction(x[::-1] if reverse else x,
+                out, last = run_direction(x.flip(0) if reverse else x,
                                           self._layer_params(layer, suffix), initial)
-                outputs.append(out[::-1] if reverse else out)
+                outputs.append(out.flip(0) if reverse else out)
                 finals.append(last)
             x = outputs[0] if len(outputs) == 1 else cat(outputs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:

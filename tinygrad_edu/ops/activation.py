@@ -58,26 +58,30 @@ class LeakyReLUFn(Function):
 
 
 class ELUFn(Function):
-    """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (out + α if x ≤ 0 else 1).
+    """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (α·eˣ if x ≤ 0 else 1).
 
-    out + α = α·eˣ where x ≤ 0. As PyTorch, a NaN input takes the "else" branch: it passes g.
+    As PyTorch's elu: the input x is saved (not out), and the gradient is computed from it,
+    (g·α)·eˣ, so it stays exact for a very negative x (α·e⁻¹⁰⁰ ≈ 3.7e-44, where out + α would
+    give 0), and the result may be changed in place before backward. A NaN input takes the
+    "else" branch: it passes g (as torch's element-by-element kernel; its vectorised one, used
+    for long contiguous tensors, gives NaN there instead).
 
     Shapes: x, out, g: one shape (…);  α: a number.
     """
 
-    rule = "∂elu(x)/∂x = α·eˣ (= out + α) if x ≤ 0, else 1"
+    rule = "∂elu(x)/∂x = α·eˣ if x ≤ 0, else 1"
 
     @staticmethod
     def forward(ctx, x, alpha):
-        out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-        ctx.save_for_backward(x, out)
+        ctx.save_for_backward(x)
         ctx.alpha = alpha
-        return out
+        negative = np.copysign(np.minimum(x, 0), x)  # −0 stays −0: elu(−0) = α·(e⁻⁰ − 1) = −0
+        return np.where(x > 0, x, alpha * np.expm1(negative))
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        return np.where(x <= 0, g * (out + ctx.alpha), g), None
+        (x,) = ctx.saved_tensors
+        return np.where(x <= 0, g * ctx.alpha * np.exp(np.minimum(x, 0)), g), None
 
 
 class SigmoidFn(Function):

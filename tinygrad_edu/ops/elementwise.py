@@ -87,7 +87,10 @@ class MulFn(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        # save only the factor each gradient needs (as PyTorch): x * 3 saves nothing of x, so
+        # changing x in place afterwards is fine
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return np.multiply(a, b)
 
     @staticmethod
@@ -98,23 +101,91 @@ class MulFn(Function):
 
 
 class DivFn(Function):
-    """out = a / b.   ∂L/∂a = g / b,  ∂L/∂b = −g · a / b².
+    """out = a / b.   ∂L/∂a = g / b,  ∂L/∂b = −g · (a/b) / b.
+
+    ∂L/∂b is PyTorch's formula, −g·((a/b)/b): the same as −g·a/b², but b² is not formed, so it
+    does not underflow or overflow where a/b itself is fine (d(x/x)/dx is exactly 0, also at
+    x = 1e-34 or a subnormal x, where b·b would be 0).
+
+    A number divided by a tensor, c / b, is computed as PyTorch does it: (1/b) · c, so
+    out = r·c and ∂L/∂b = −(g·c) · r², with r = 1/b (that is why 0.5 / b can be ∞ where b is
+    a tiny subnormal: 1/b overflows first).
+
+    Saved, as PyTorch: b whenever a gradient is needed, a only for ∂L/∂b (so a / c with a
+    constant c keeps only c); for c / b only r.
 
     Shapes: a, b: broadcastable;  out, g: the broadcast shape.
     """
 
-    rule = "∂(a/b)/∂a = 1/b,  ∂(a/b)/∂b = −a/b²: the quotient rule, one input at a time"
+    rule = ("∂(a/b)/∂a = 1/b,  ∂(a/b)/∂b = −(a/b)/b: the quotient rule, one input at a time "
+            "(c / b for a number c: r = 1/b, ∂/∂b = −c·r²)")
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if not isinstance(a, np.ndarray):  # a number over a tensor: reciprocal, then multiply
+            r = np.reciprocal(b)
+            ctx.save_for_backward(r)
+            ctx.numerator = a
+            return r * a
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b)
         return np.divide(a, b)
 
     @staticmethod
     def backward(ctx, g):
+        if len(ctx.saved_tensors) == 1:  # c / b, as (1/b)·c
+            (r,) = ctx.saved_tensors
+            return None, -(g * ctx.numerator) * (r * r)
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
+        return (g / b if need_a else None), (-g * ((a / b) / b) if need_b else None)
+
+
+def _pow_number(a, e):
+    """a ** e for a number e, computed as PyTorch's pow(Tensor, Scalar) does on the CPU.
+
+    torch picks an exact operation for the common exponents: e = 0 → 1, 1 → a, 0.5 → √a,
+    2 → a·a, 3 → a·a·a, −0.5 → 1/√a, −1 → 1/a, −2 → 1/(a·a); and pow otherwise. They differ from
+    pow where the sign of a zero or an infinity decides: (−0)^0.5 = √−0 = −0 and (−∞)^0.5 =
+    √−∞ = NaN, where pow gives +0 and +∞; (−0)^−0.5 = 1/√−0 = −∞ (pow: +∞).
+    """
+    if a.dtype.kind != "f":
+        return np.power(a, e)  # integers: as numpy (a negative e raises, as in torch)
+    if e == 0:
+        return np.ones_like(a)
+    if e == 1:
+        return a.copy()
+    if e == 0.5:
+        return np.sqrt(a)
+    if e == 2:
+        return a * a
+    if e == 3:
+        return a * a * a
+    if e == -0.5:
+        return 1 / np.sqrt(a)
+    if e == -1:
+        return 1 / a
+    if e == -2:
+        return 1 / (a * a)
+    return np.power(a, e)
+
+
+def _pow_elementwise(a, b):
+    """a ** b with a tensor exponent b: C's pow for every element, as PyTorch's
+    pow(Tensor, Tensor) (and pow(number, Tensor)).
+
+    numpy takes √a for an exponent 0.5 that is the same along a whole row (b of size 1, or
+    broadcast), and √ differs from pow at −0 (√−0 = −0, pow: +0) and at −∞ (√−∞ = NaN,
+    pow: +∞): those places get pow's value back.
+    """
+    out = np.power(a, b)
+    half = np.equal(b, 0.5)
+    if half.any():
+        wrong = half & (np.equal(a, 0) | np.equal(a, -np.inf))
+        if wrong.any():
+            out = np.where(wrong, np.where(np.equal(a, 0), 0.0, np.inf), out).astype(
+                out.dtype, copy=False)
+    return out
 
 
 class PowFn(Function):
@@ -125,6 +196,13 @@ class PowFn(Function):
     replaced by its limit 0 before g multiplies it (so g = ±∞ still gives NaN there, as torch).
     ln a of a negative a is NaN, so ∂L/∂b is NaN there, even for an integer b.
 
+    A number exponent (x ** 2, x ** 0.5) is computed as torch computes it (`_pow_number`: √a
+    for 0.5, a·a for 2, …), forward and backward alike (aᵇ⁻¹ = a^−0.5 = 1/√a for b = 0.5).
+
+    Saved, as PyTorch: for a number exponent only a (aᵇ⁻¹ is recomputed in backward, so the
+    result may be changed in place afterwards); for a tensor exponent (or a number base,
+    2 ** x) a, b and the result aᵇ, which ∂L/∂b needs.
+
     Shapes: a, b: broadcastable (b is often a Python number);  out, g: the broadcast shape.
     """
 
@@ -132,18 +210,28 @@ class PowFn(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
+        if not isinstance(b, np.ndarray):  # a number exponent: torch's pow(Tensor, Scalar)
+            ctx.save_for_backward(a)
+            ctx.exponent = b
+            return _pow_number(a, b)
+        out = _pow_elementwise(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad_b = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 to a negative power is ∞
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if len(ctx.saved_tensors) == 1:  # a number exponent b
+                (a,) = ctx.saved_tensors
+                b = ctx.exponent
+                if b == 0:
+                    return np.zeros_like(g), None
+                return g * (b * _pow_number(a, b - 1)), None
+            a, b, out = ctx.saved_tensors
+            grad_a = grad_b = None
             if need_a:
-                grad_a = g * b * np.power(a, b - 1)
+                grad_a = g * (b * _pow_elementwise(a, b - 1))
                 exponent_zero = np.equal(b, 0)
                 if exponent_zero.any():
                     grad_a = zero_where(exponent_zero, grad_a)

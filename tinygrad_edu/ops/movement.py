@@ -63,7 +63,7 @@ class ExpandFn(Function):
         return g, None
 
 
-def _is_basic(index) -> bool:
+def is_basic_index(index) -> bool:
     """True when numpy indexing with `index` picks each element at most once (no int arrays)."""
     items = index if isinstance(index, tuple) else (index,)
     for item in items:
@@ -96,7 +96,7 @@ class GetItemFn(Function):
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
         grad = np.zeros(ctx.shape, dtype=g.dtype)
-        if _is_basic(index):
+        if is_basic_index(index):
             grad[index] = g
         else:
             index_add.scatter_add(grad, index, g)  # compiled scatter-add (x[rows] and friends)
@@ -128,10 +128,86 @@ class SetItemFn(Function):
         (index,) = ctx.saved_tensors
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = g.copy()
+            grad_x = np.array(g, copy=True)  # an array even when g is a 0-d scalar
             grad_x[index] = 0
         grad_value = g[index] if ctx.needs_input_grad[1] else None
         return grad_x, grad_value, None
+
+
+class FlipFn(Function):
+    """out = x with the order of the elements along `dims` reversed (a copy, as PyTorch).
+
+    ∂L/∂x = g flipped back along the same dims.
+
+    Shapes: x, out, g, ∂L/∂x: one shape (…);  dims: a tuple of axes.
+    """
+
+    rule = "flipping is its own inverse: g is flipped back along the same axes"
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.flip(g, ctx.dims), None
+
+
+class AsStridedFn(Function):
+    """out = the elements of root at `positions` (flat indices into root, one per element of
+    out), as a view of root's memory: how a view (x[1:], x.T, x.reshape) is made current again
+    after root was changed in place in the graph.
+
+    ∂L/∂root = g added back at `positions` (a scatter-add: an expanded view repeats positions).
+
+    Shapes: root: (…);  positions, out, g: the view's shape;  ∂L/∂root: root's shape.
+    """
+
+    rule = "∂L/∂root = g scattered back to the positions the view reads (added where repeated)"
+
+    @staticmethod
+    def forward(ctx, root, positions, view):
+        ctx.save_for_backward(positions)
+        ctx.size, ctx.shape = root.size, root.shape
+        return view  # the existing numpy view of root's memory: it already holds the values
+
+    @staticmethod
+    def backward(ctx, g):
+        (positions,) = ctx.saved_tensors
+        flat = np.bincount(positions.ravel(), weights=np.ravel(g), minlength=ctx.size)
+        return flat.reshape(ctx.shape).astype(g.dtype, copy=False), None, None
+
+
+class AsStridedScatterFn(Function):
+    """out = root with the elements at `positions` replaced by value: what an in-place change
+    of a view (v += 1 for v = x[1:]) does to the tensor that owns the memory.
+
+    ∂L/∂root = g with the written positions set to 0;  ∂L/∂value = g at those positions.
+
+    Shapes: root, out, g, ∂L/∂root: (…);  positions, value, ∂L/∂value: the view's shape.
+    """
+
+    rule = ("∂L/∂root = g with 0 where the view wrote;  ∂L/∂value = g read at the view's "
+            "positions")
+
+    @staticmethod
+    def forward(ctx, root, value, positions):
+        out = root.copy()
+        out.reshape(-1)[positions] = value
+        ctx.save_for_backward(positions)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (positions,) = ctx.saved_tensors
+        grad_root = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_root = np.array(g, copy=True)
+            grad_root.reshape(-1)[positions] = 0
+        if ctx.needs_input_grad[1]:
+            grad_value = np.reshape(g, -1)[positions]
+        return grad_root, grad_value, None
 
 
 class CatFn(Function):
@@ -177,32 +253,68 @@ PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
 
 
 class PadFn(Function):
-    """out = x padded; `widths` is numpy's ((before, after), ...) for every axis.
+    """out = x padded; `widths` is numpy's ((before, after), ...) for every axis, and a
+    negative width crops that side instead (as torch.nn.functional.pad does).
 
-    constant: out = x placed inside a frame of `value`;  ∂L/∂x = g cut out of the frame.
-    reflect / replicate / circular: each output element copies some input element, so
-    ∂L/∂x_i = Σ of g over every output position that copied x_i (a scatter-add).
+    constant: out = x (cropped where a width is negative) placed inside a frame of `value`;
+        ∂L/∂x = g cut out of the frame, with 0 where x was cropped.
+    reflect / replicate / circular: along each axis of size n, out[j] = x[src(j)] with
+        k = j − before:  reflect   src = k mirrored at both ends: −k if k < 0,
+                                         2(n−1) − k if k > n−1;
+                         replicate src = k clamped to [0, n−1];
+                         circular  src = the kept part (x without its cropped ends), wrapped:
+                                   start + (j − max(before, 0)) mod (its length);
+        each output element copies some input element, so
+        ∂L/∂x_i = Σ of g over every output position that copied x_i (a scatter-add; 0 if none).
 
     Shapes: x: (d₀, …);  out, g: (d₀ + before₀ + after₀, …);  ∂L/∂x: x's shape.
     """
 
-    rule = "padding only adds copies or constants: g is cut back to the input (summed over copies)"
+    rule = ("padding only adds copies or constants, a negative width crops: g is cut back to the "
+            "input (summed over copies, 0 where cropped)")
+
+    @staticmethod
+    def _source(n, before, after, mode):
+        """The x index that each output position of one axis copies (the formulas above)."""
+        k = np.arange(n + before + after) - before
+        if mode == "replicate":
+            return np.clip(k, 0, n - 1)
+        if mode == "reflect":
+            k = np.abs(k)
+            return np.where(k > n - 1, 2 * (n - 1) - k, k)
+        start, kept = max(-before, 0), n - max(-before, 0) - max(-after, 0)  # circular
+        if k.size == 0:
+            return k
+        if kept <= 0:
+            raise ValueError(f"circular padding {before, after} of an axis of size {n}: "
+                             "nothing is left to wrap around")
+        return start + (np.arange(k.size) - max(before, 0)) % kept
 
     @staticmethod
     def forward(ctx, x, widths, mode, value):
         ctx.shape, ctx.widths, ctx.mode = x.shape, widths, mode
         if mode == "constant":
-            return np.pad(x, widths, mode="constant", constant_values=value)
-        # Pad a grid of element numbers the same way: it says which x element each output copies.
-        source = np.pad(np.arange(x.size).reshape(x.shape), widths, mode=PAD_MODES[mode])
+            if x.ndim == 0:
+                return x.copy()
+            kept = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, x.shape))
+            return np.pad(x[kept], [(max(b, 0), max(a, 0)) for b, a in widths],
+                          mode="constant", constant_values=value)
+        # The element numbers of x, picked axis by axis: which x element each output copies.
+        axes = [PadFn._source(n, b, a, mode) for (b, a), n in zip(widths, x.shape)]
+        source = np.arange(x.size).reshape(x.shape)[np.ix_(*axes)]
         ctx.save_for_backward(source)
         return x.reshape(-1)[source]
 
     @staticmethod
     def backward(ctx, g):
         if ctx.mode == "constant":
-            inner = tuple(slice(before, before + n) for (before, _), n in zip(ctx.widths, ctx.shape))
-            return g[inner], None, None, None
+            if g.ndim == 0:
+                return g.copy(), None, None, None
+            # the frame is cut off, and the cropped ends of x come back as zeros
+            inner = tuple(slice(max(b, 0), g_n - max(a, 0))
+                          for (b, a), g_n in zip(ctx.widths, g.shape))
+            return (np.pad(g[inner], [(max(-b, 0), max(-a, 0)) for b, a in ctx.widths]),
+                    None, None, None)
         (source,) = ctx.saved_tensors
         grad = np.bincount(source.ravel(), weights=g.ravel(), minlength=int(np.prod(ctx.shape)))
         return grad.reshape(ctx.shape).astype(g.dtype), None, None, None

@@ -1,4 +1,6 @@
-"""Reductions. `dims` is a tuple of non-negative axes (already normalised by the Tensor method).
+"""Reductions. `dims` is a tuple of non-negative axes (already normalised by the Tensor method;
+VarFn and StdFn also take None and (): every axis, with PyTorch's dim=None and dim=() rules in
+their backward).
 
 Shapes: x is (…), out drops the reduced axes (or keeps them as size 1 with keepdim). Every
 backward first puts the reduced axes back as size 1 (`_restore`) so g broadcasts against x.
@@ -60,26 +62,68 @@ class MeanFn(Function):
         return np.broadcast_to(_restore(g, ctx.dims, ctx.keepdim) / n, ctx.shape), None, None
 
 
-def _centered_and_variance(ctx, x, dims, keepdim, correction):
-    """x − x̄ and var = Σ_dims (x − x̄)² / (N − correction); ctx keeps dims, keepdim and the
-    divisor N − correction (0 when N ≤ correction, as PyTorch: var is then ∞ or NaN)."""
-    centered = x - x.mean(axis=dims, keepdims=True)
-    ctx.dims, ctx.keepdim = dims, keepdim
-    ctx.denom = max(_count(x.shape, dims) - correction, 0)
-    with np.errstate(divide="ignore", invalid="ignore"):  # N ≤ correction gives nan/inf
-        return centered, np.sum(centered * centered, axis=dims, keepdims=keepdim) / ctx.denom
+def _variance(ctx, x, dims, keepdim, correction):
+    """var = Σ_dims (x − x̄)² / max(0, N − correction), computed as PyTorch's CPU kernels do:
+    in float64, the caller rounding the result to x's dtype (so float32 values up to 3.4e38 do
+    not overflow when squared, and 1e-30-sized ones do not underflow). x̄: where var has one
+    element, torch's "all-reduce" takes x̄ = x.mean() in x's own dtype (float32 for float32 x),
+    elsewhere its Welford kernel keeps x̄ in float64 too. N ≤ correction divides by 0 (∞ or NaN,
+    as torch); an empty x gives NaN. Returns float64.
+
+    dims: a tuple of axes; or None (torch's dim=None) or () (torch's dim=()): every axis, but
+    each with its own rule in backward (see `_variance_backward`). ctx keeps what backward
+    needs: the axes, keepdim, whether torch's dim=None rule applies, and the N − correction
+    that backward divides by."""
+    axes = tuple(range(x.ndim)) if not dims else dims
+    n = _count(x.shape, axes)
+    ctx.dims, ctx.keepdim = axes, keepdim
+    ctx.none_rule = dims is None or x.ndim == 0
+    ctx.dof = (1 if dims == () else n) - correction  # dim=(): torch's backward counts 1
+    with np.errstate(all="ignore"):  # overflow, and the 0/0 of N ≤ correction: ∞ or NaN
+        if x.size == 0:
+            return np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, np.nan)
+        wide = x.astype(np.float64, copy=False)
+        if x.size == n:  # one result: torch's all-reduce, x̄ in x's dtype
+            mean = np.mean(x, axis=axes, keepdims=True).astype(np.float64)
+        else:
+            mean = wide.mean(axis=axes, keepdims=True)
+        centered = wide - mean
+        return np.sum(centered * centered, axis=axes, keepdims=keepdim) / max(n - correction, 0)
 
 
-def _variance_backward(ctx, centered, g_var):
-    """∂L/∂x = ∂L/∂var · 2(x − x̄)/(N − correction), ∂L/∂var given in the shape of var."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _restore(g_var, ctx.dims, ctx.keepdim) * 2 * centered / ctx.denom
+def _rounded(wide, dtype):
+    """A float64 result in x's dtype, as an array (beyond float32's range it becomes ±∞)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(wide, dtype=dtype)
+
+
+def _variance_backward(ctx, x, g_var):
+    """∂L/∂x from ∂L/∂var (in the shape of var), exactly as PyTorch's var_backward, in x's dtype:
+    ∂L/∂x = (2/(N − correction) · g) · (x − x̄), with x̄ = x.mean(dims) recomputed from x.
+
+    Where N ≤ correction torch has two rules. With dim=None (dims None here), or a 0-d x:
+    ∂L/∂x = g·NaN where x = x̄ and g·∞ elsewhere. With dims named: the same formula, 2/0 = ∞
+    for N = correction (∞·g·(x − x̄): NaN where x = x̄) and a negative 2/(N − correction) for
+    N < correction (so one element with correction 2 gets g·(−2)·0 = 0). With dim=() torch
+    reduces every axis but its backward takes N = 1 (2/(1 − correction)); so does this."""
+    g = _restore(g_var, ctx.dims, ctx.keepdim)
+    dof = ctx.dof
+    with np.errstate(all="ignore"):
+        mean = x.mean(axis=ctx.dims, keepdims=True) if x.size else np.zeros((), x.dtype)
+        if dof <= 0 and ctx.none_rule:
+            return g * np.where(x == mean, np.nan, np.inf).astype(g.dtype)
+        factor = 2.0 / dof if dof != 0 else np.inf
+        return factor * g * (x - mean)
 
 
 class VarFn(Function):
-    """out = Σ_dims (x − x̄)² / (N − correction).   ∂L/∂x = g · 2(x − x̄) / (N − correction).
+    """out = Σ_dims (x − x̄)² / (N − correction).   ∂L/∂x = (2/(N − correction)) · g · (x − x̄).
 
     correction=1 is the unbiased estimate (PyTorch's default), correction=0 the population one.
+    As PyTorch: the forward sums in float64 (`_variance`) and divides by max(0, N − correction);
+    the input x is saved (not x − x̄) and x̄ recomputed in backward; N ≤ correction follows
+    torch's rules (`_variance_backward`). dims=None and dims=() mean every axis, with torch's
+    dim=None and dim=() rules.
 
     Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
     """
@@ -88,24 +132,24 @@ class VarFn(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
-        centered, var = _centered_and_variance(ctx, x, dims, keepdim, correction)
-        ctx.save_for_backward(centered)
-        return var
+        ctx.save_for_backward(x)
+        return _rounded(_variance(ctx, x, dims, keepdim, correction), x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        (centered,) = ctx.saved_tensors
-        return _variance_backward(ctx, centered, g), None, None, None
+        (x,) = ctx.saved_tensors
+        return _variance_backward(ctx, x, g), None, None, None
 
 
 class StdFn(Function):
     """out = √var = √(Σ_dims (x − x̄)² / (N − correction)).
     ∂L/∂x = g · (x − x̄) / ((N − correction) · out),  and 0 where out = 0.
 
-    That is the chain rule through var:  ∂L/∂var = g / (2·out),  then VarFn's
-    ∂L/∂x = ∂L/∂var · 2(x − x̄)/(N − correction). Where out = 0 (all the values are equal: zero
-    variance) ∂L/∂var is taken as exactly 0, as PyTorch does, so ∂L/∂x = 0 there; x.var().sqrt()
-    would give √'s ∞ times var's 0 = NaN instead.
+    That is the chain rule through var:  ∂L/∂var = g / (out·2),  then VarFn's
+    ∂L/∂x = (2/(N − correction) · ∂L/∂var) · (x − x̄). Where out = 0 (all the values are equal:
+    zero variance) ∂L/∂var is taken as exactly 0, as PyTorch does, so ∂L/∂x = 0 there;
+    x.var().sqrt() would give √'s ∞ times var's 0 = NaN instead. The forward takes √ in
+    float64 before rounding (as torch), and x and out are saved (as torch).
 
     Shapes: x: (…);  out, g: x's shape without the reduced axes;  ∂L/∂x: x's shape.
     """
@@ -115,17 +159,16 @@ class StdFn(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
-        centered, var = _centered_and_variance(ctx, x, dims, keepdim, correction)
-        out = np.sqrt(var)
-        ctx.save_for_backward(centered, out)
+        out = _rounded(np.sqrt(_variance(ctx, x, dims, keepdim, correction)), x.dtype)
+        ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        centered, out = ctx.saved_tensors
+        x, out = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            g_var = zero_where(out == 0, g / (2 * out))
-        return _variance_backward(ctx, centered, g_var), None, None, None
+            g_var = zero_where(out == 0, g / (out * 2))
+        return _variance_backward(ctx, x, g_var), None, None, None
 
 
 def _winners_share(ctx, g):
