@@ -296,8 +296,10 @@ cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssiz
                 for k in range(KW):
                     r = (c * KH + m) * KW + k
                     col0 = k * g.dil_w - g.pad_w
-                    j_start = _first_inside(col0, g.stride_w)
-                    j_end = _end_inside(col0, g.stride_w, W, OW)
+                    # [0, j_start) zeros, [j_start, j_end) copied, [j_end, OW) zeros; clamped:
+                    # with much padding and dilation the first column inside X lies past OW
+                    j_start = min(_first_inside(col0, g.stride_w), OW)
+                    j_end = max(_end_inside(col0, g.stride_w, W, OW), j_start)
                     for n in range(n_start, n_end):
                         for i in range(OH):
                             start = (n * OH + i) * OW             # column of output pixel (n, i, 0)

@@ -363,6 +363,56 @@ def test_conv2d_empty_batch(path):
     assert not w.grad.any() and not b.grad.any()
 
 
+def _im2col_oracle(x, kernel, out_size, stride, padding, dilation):
+    """cols[(c,m,k), (n,i,j)] = x[n, c, i·s+m·d−p, j·s+k·d−p], 0 outside x (numpy, slow)."""
+    N, C, H, W = x.shape
+    (KH, KW), (OH, OW) = kernel, out_size
+    cols = np.zeros((C * KH * KW, N * OH * OW), dtype=x.dtype)
+    for c in range(C):
+        for m in range(KH):
+            for k in range(KW):
+                for i in range(OH):
+                    for j in range(OW):
+                        row = i * stride[0] + m * dilation[0] - padding[0]
+                        col = j * stride[1] + k * dilation[1] - padding[1]
+                        if 0 <= row < H and 0 <= col < W:
+                            cols[(c * KH + m) * KW + k, np.arange(N) * OH * OW + i * OW + j] = \
+                                x[:, c, row, col]
+    return cols
+
+
+@pytest.mark.parametrize("n, out_size, padding, dilation", [
+    (16384, (1, 1), (0, 2), (1, 2)),   # conv2d, W = 1, KW = 3: column k = 0 starts at j = 2 > OW
+    (3, (1, 1), (0, 2), (1, 5)),       # conv_transpose2d backward's out_size (output_padding 4)
+])
+def test_conv2d_im2col_first_column_past_the_output(n, out_size, padding, dilation):
+    """Padding and dilation so large that a kernel column's first in-image position lies past the
+    last output column: im2col wrote that column's zeros past its OW columns (into the next
+    pixel's, the next row's, or past the end of cols); with the batch split across threads, a
+    zero landed on a value already copied (wrong output), and at the end of cols on the heap."""
+    x = np.random.default_rng(0).standard_normal((n, 1, 1, 1))
+    kernel = (1, 3) if dilation[1] == 2 else (1, 1)
+    cols = kernels.im2col(x, kernel, out_size, (1, 1), padding, dilation)
+    np.testing.assert_array_equal(cols, _im2col_oracle(x, kernel, out_size, (1, 1), padding, dilation))
+
+
+def test_conv_transpose2d_output_padding_past_stride_matches_reference():
+    """output_padding 4 < dilation 5 with padding 2 (torch accepts it): the backward's im2col is
+    the case above; ∂x and ∂W as the direct path gives them."""
+    x = np.random.default_rng(0).standard_normal((2, 1, 1, 3))
+    w = np.random.default_rng(1).standard_normal((1, 1, 1, 1))
+    grads = []
+    for path in ("fast", "direct"):
+        xt, wt = tg.Tensor(x, requires_grad=True), tg.Tensor(w, requires_grad=True)
+        with tg.use_backend(path):
+            y = conv_transpose2d(xt, wt, None, stride=1, padding=(0, 2), output_padding=(0, 4),
+                                 dilation=(1, 5))
+            y.backward(np.arange(y.data.size, dtype=np.float64).reshape(y.shape))
+        grads.append((y.data, xt.grad, wt.grad))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # Bad input: the right exception, the shapes in the message
 # ---------------------------------------------------------------------------------------------
