@@ -20,11 +20,9 @@ fast path (conv2d_forward_fast, conv2d_grad_input_fast, conv2d_grad_weight_fast,
     ∂W  = ∂h (O, N·OH·OW) @ colsᵀ
     ∂X  = col2im(Wᵀ @ ∂h)   (col2im adds each column back where im2col took it from)
 
-The output sizes are arguments (not recomputed here), so padding='same' with an even kernel
-(more padding at the bottom/right, as PyTorch) and conv_transpose2d's output_padding need no
-special case: positions outside X are simply skipped. The direct loops run in parallel over the
-batch with prange (serial without OpenMP), ∂W's over the output channels so that no two threads
-add into the same ∂W element; the fast path's copies run in Python threads (see below).
+The output sizes are arguments, so padding='same' (even kernels) and output_padding need no
+special case: positions outside X are skipped. The direct loops run over the batch with prange
+(∂W's over the output channels); the fast path's copies run in Python threads (see below).
 """
 
 import os
