@@ -117,9 +117,17 @@ def test_inplace_in_the_graph_uses_the_earlier_value_for_earlier_ops():
 def test_inplace_on_self_uses_the_value_before():
     a = Tensor([1.0, 2.0], requires_grad=True)
     b = a * 1
-    b *= b                 # b = a², the factor read before the change
+    b += b                 # b = 2a, the operand read before the change
     b.sum().backward()
-    np.testing.assert_allclose(a.grad, 2 * a.data)
+    np.testing.assert_allclose(a.grad, [2.0, 2.0])
+
+
+def test_inplace_mul_by_itself_refuses_backward():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1
+    b *= b                # as PyTorch: the factor b that MulFn saved is changed by this op
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        b.sum().backward()
 
 
 def test_changing_a_saved_array_makes_backward_raise():

@@ -173,6 +173,16 @@ def test_var_float32_multi_output_uses_float64_mean_like_torch():
         assert_same(mine[1], ref[1])
     mine, ref = run_both(lambda x: x.var(), lambda x: x.var(), [3e38, 3e38])
     assert_same(mine[0], ref[0])
+    # equal values: x̄ is exactly that value in torch (Welford; and the rounded float32 sum of
+    # 36 copies of 1.2734375⁴ here), so the variance is exactly 0 and std's gradient 0
+    for dtype in (np.float32, np.float64):
+        values = np.full((3, 12), dtype(1.2734375) ** 4)
+        values[2] = [1.0, 2.0] * 6
+        for op, dim in (("std", 1), ("std", None), ("var", 1), ("var", None)):
+            mine, ref = run_both(lambda x: getattr(x, op)(dim), lambda x: getattr(x, op)(dim),
+                                 values[:2] if dim is None else values, dtype)
+            assert_same(mine[0], ref[0])
+            assert_same(mine[1], ref[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +268,33 @@ def test_elu_gradient_for_very_negative_inputs_like_torch(alpha):
     assert mine[1][0] > 0      # α·e⁻¹⁰⁰ ≈ 3.7e-44·α, a float32 subnormal, not 0
 
 
+def test_elu_nan_input_gradient_follows_torch_kernels():
+    """A NaN input: torch's element-by-element kernel passes g, its vectorised one (blocks of
+    two CPU vectors along contiguous memory) gives NaN; the split depends on the layout."""
+    torch = _torch()
+    from tinygrad_edu.ops import activation
+    width = {"AVX512": 64, "AVX2": 32}.get(torch.backends.cpu.get_cpu_capability())
+    if width != activation._SIMD_BYTES:
+        pytest.skip("torch runs other vector kernels here than numpy's CPU features suggest")
+    rng = np.random.default_rng(0)
+    # summing the result over `dims` makes the incoming g a broadcast view (stride 0 there),
+    # in both libraries
+    for dtype in (np.float32, np.float64):
+        for shape, dims in (((7,), None), ((40,), None), ((100,), None), ((2, 16), 0),
+                            ((2, 16), (0, 1)), ((2, 2, 4, 4), None), ((3, 33), 1)):
+            x = rng.standard_normal(shape).astype(dtype)
+            x[rng.random(shape) < 0.4] = np.nan
+            grads = []
+            for lib, make, elu in (("tg", Tensor, F.elu), ("torch", torch.tensor,
+                                                          torch.nn.functional.elu)):
+                leaf = make(x, requires_grad=True)
+                out = elu(leaf) if dims is None else elu(leaf).sum(dims)
+                w = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+                out.backward(make(w))
+                grads.append(leaf.grad if lib == "tg" else leaf.grad.numpy())
+            assert_same(*grads)
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. var / std with correction ≥ N: torch's forward divides by max(0, N − c), its backward by
 #    N − c (dims named) or gives NaN/∞ (dim=None)
@@ -286,7 +323,7 @@ def test_var_std_fn_dim_none_and_empty_rules_like_torch(fn, dims, correction):
     torch = _torch()
     torch_op = getattr(torch, "var" if fn is reduce.VarFn else "std")
     for values in ([5.0], [5.0, 6.0], [np.inf, 1.0], [np.nan, 1.0], 7.0, [[5.0, 6.0, 8.0]],
-                   [0.0, 0.0]):
+                   [0.0, 0.0], np.full((3, 3, 4), np.float32(1.2734375) ** 4)):
         mine, ref = run_both(lambda x: fn.apply(x, dims, False, correction),
                              lambda x: torch_op(x, dim=dims, correction=correction), values,
                              upstream=0.7)

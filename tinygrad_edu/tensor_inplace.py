@@ -31,7 +31,7 @@ import numpy as np
 from . import _state
 from .engine import Node
 from .ops import movement
-from .tensor_shape import _convert_index, torch_index_stages
+from .tensor_shape import _convert_index, check_index, torch_index_stages
 
 _UFUNCS = {"+=": np.add, "-=": np.subtract, "*=": np.multiply, "/=": np.true_divide,
            "//=": np.floor_divide, "%=": np.remainder}
@@ -53,6 +53,12 @@ class InplaceMethods:
 
     def __setitem__(self, index, value) -> None:
         index = _convert_index(index)
+        check_index(index, self.shape)
+        if isinstance(value, Node) and value.data.dtype != self.data.dtype and \
+                not _picks_a_view(index) and not (_is_one_mask(index) and value.data.size == 1):
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, "
+                               f"got {self.data.dtype} for the destination and "
+                               f"{value.data.dtype} for the source")  # as PyTorch's index_put_
         stages = torch_index_stages(index)
         if stages is not None:  # ints with arrays: as PyTorch, through the view the ints pick
             self[stages[0]][stages[1]] = value
@@ -114,7 +120,7 @@ class InplaceMethods:
             raise RuntimeError(f"a leaf tensor that requires grad is being used in an in-place "
                                f"operation ({symbol}); do it under no_grad() (as an optimizer "
                                "step does), or compute a new tensor instead")
-        earlier = self._earlier_self()
+        earlier = self._earlier_self(operand_too=other is self)
         result = self._checked(symbol, recorded_op(earlier, earlier if other is self else other))
         self.data[...] = result.data  # in place: every holder of self (and views) sees it
         self._become(result, earlier, self._version[0])
@@ -135,7 +141,7 @@ class InplaceMethods:
                                "expanded view); clone() it first")
         if self._base[1] != len(root._history or ()):
             self._refresh_view()
-        earlier = self._earlier_self()
+        earlier = self._earlier_self(operand_too=other is self)
         value = self._checked(symbol, recorded_op(earlier, earlier if other is self else other))
         earlier_root = root._earlier_self()
         new_root = movement.AsStridedScatterFn.apply(earlier_root, _cast_value(value, self),
@@ -164,11 +170,16 @@ class InplaceMethods:
         self._base = [root, len(root._history or ())]
 
     # -- helpers -------------------------------------------------------------------------------
-    def _earlier_self(self):
-        """A copy of self as it is now: the node that ops which already used self keep."""
+    def _earlier_self(self, operand_too=False):
+        """A copy of self as it is now: the node that ops which already used self keep.
+
+        operand_too: self is also the other operand (`x *= x`). In PyTorch that operand is x
+        itself, which this very op then changes: an op that saved it for backward (`*=`, `/=`)
+        refuses to run backward ("modified by an inplace operation"); `+=` and `-=` save
+        nothing and are fine. Sharing self's version counter gives the same."""
         earlier = self._make(self.data.copy(), self.requires_grad)
         earlier._ctx = self._ctx
-        earlier._version = [self._version[0]]
+        earlier._version = self._version if operand_too else [self._version[0]]
         return earlier
 
     def _checked(self, symbol, result):
@@ -191,13 +202,32 @@ def _positions(view: np.ndarray, root: np.ndarray, what: str) -> np.ndarray:
     """For every element of `view` (a numpy view of root's memory), its flat index in root."""
     item = root.itemsize
     start = view.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    if not root.flags.c_contiguous or start % item or any(st % item for st in view.strides):
-        raise RuntimeError(f"{what}: an in-place change through a view of a non-contiguous "
-                           "tensor is not supported here; use .contiguous().clone() first")
-    flat = np.arange(root.size, dtype=np.int64)
-    return np.lib.stride_tricks.as_strided(
-        flat[start // item:], view.shape, tuple(st // item * flat.itemsize for st in view.strides)
-    ).copy()
+    if root.flags.c_contiguous and not start % item and not any(st % item for st in view.strides):
+        flat = np.arange(root.size, dtype=np.int64)
+        return np.lib.stride_tricks.as_strided(
+            flat[start // item:], view.shape,
+            tuple(st // item * flat.itemsize for st in view.strides)).copy()
+    if view.size == 0:
+        return np.zeros(view.shape, dtype=np.int64)
+    # Any other layout (root itself permuted, as log(x.permute(…)) keeps x's strides): find
+    # each view element's byte offset among root's, in root's C order
+    root_offsets, view_offsets = _byte_offsets(root).ravel(), start + _byte_offsets(view)
+    order = np.argsort(root_offsets, kind="stable")
+    found = np.searchsorted(root_offsets[order], view_offsets).clip(0, max(root.size - 1, 0))
+    if np.unique(root_offsets).size != root.size or \
+            not np.array_equal(root_offsets[order][found], view_offsets):
+        raise RuntimeError(f"{what}: an in-place change through this view is not supported "
+                           "here; use .contiguous().clone() first")
+    return order[found]
+
+
+def _byte_offsets(a: np.ndarray) -> np.ndarray:
+    """Each element's byte offset from a's first element, in a's shape."""
+    offsets = np.zeros(a.shape, dtype=np.int64)
+    for axis, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        offsets += (np.arange(n, dtype=np.int64) * stride).reshape(
+            (n,) + (1,) * (a.ndim - axis - 1))
+    return offsets
 
 
 def _cast_value(value, like):
@@ -213,16 +243,51 @@ def _overlap(target: np.ndarray, source: np.ndarray, index) -> bool:
     very same elements are fine (`a += a`, `x[::2] = x[::2]`: each element reads itself), not
     an advanced index (x[mask] = x)."""
     advanced = index is not None and not _picks_a_view(index)
+    if _is_one_mask(index) and source.size == 1:
+        return False  # x[mask] = one value: read once, then filled in (torch's masked_fill)
+    if advanced and _same_layout(target, source):
+        return True  # x[array] = x: torch refuses it even when nothing is written
     if index is not None and not advanced:
         target = target[index]  # the elements written: a view
     if not np.may_share_memory(target, source):
         return False
-    if not advanced and target.__array_interface__ == source.__array_interface__:
+    if not advanced and _same_layout(target, source):
         return False
+    if index is not None and not advanced and target.shape != source.shape and \
+            _same_elements(target, source):
+        return False  # x[None] = x: torch expands the value first, then each element reads itself
+    if index is not None and source.ndim == 0:
+        return False  # x[i] = a 0-d value: read once, then written everywhere (torch's fill_)
     try:
         return bool(np.shares_memory(target, source, max_work=10_000))
     except np.exceptions.TooHardError:  # an exact answer is too costly: assume they overlap
         return True
+
+
+def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same address, shape and strides (every axis's, as torch compares them: y[::2] of a
+    (1, 1) y has other strides than y, so `y[::2] = y` counts as a partial overlap there)."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
+
+
+def _same_elements(target: np.ndarray, source: np.ndarray) -> bool:
+    """Each element of target is written from itself: source broadcast to target's shape
+    starts at the same address and steps alike along every axis longer than 1."""
+    try:
+        source = np.broadcast_to(source, target.shape)
+    except ValueError:
+        return False
+    return (target.__array_interface__["data"][0] == source.__array_interface__["data"][0]
+            and all(n <= 1 or a == b
+                    for n, a, b in zip(target.shape, target.strides, source.strides)))
+
+
+def _is_one_mask(index) -> bool:
+    """x[mask] with a single boolean mask: PyTorch fills it (masked_fill) from a one-element
+    value of any dtype."""
+    items = index if isinstance(index, tuple) else (index,)
+    return len(items) == 1 and isinstance(items[0], np.ndarray) and items[0].dtype == bool
 
 
 def _picks_a_view(index) -> bool:

@@ -28,6 +28,13 @@ def _as_shape(shape: tuple) -> tuple:
     return tuple(int(n) for n in shape)
 
 
+def _var_dims(dim, ndim: int):
+    """var/std's axes: None stays None (torch's dim=None rule for N ≤ correction in backward,
+    see reduce._variance_backward); dim=() is every axis, named (forward and backward agree;
+    torch's backward counts N = 1 there, a quirk of torch not copied)."""
+    return None if dim is None else _norm_dims(dim, ndim)
+
+
 def _norm_dims(dim, ndim: int, name: str = "dim") -> tuple:
     """None → all axes; an int or a sequence → a sorted tuple of non-negative axes.
 
@@ -68,13 +75,11 @@ def _data(x):
 
 
 def _as_view_index(index):
-    """PyTorch's rules on top of numpy's: no negative slice steps, and x[0] (or x[()]) of a
-    tensor is a view that shares its memory, as x[1:] is. numpy copies an indexing that picks
-    a single element, unless the index ends in `...`: so add one where only basic items are."""
+    """PyTorch's rule on top of numpy's: x[0] (or x[()]) of a tensor is a view that shares
+    its memory, as x[1:] is. numpy copies an indexing that picks a single element, unless the
+    index ends in `...`: so add one where only basic items are. (`check_index` has checked the
+    index.)"""
     items = index if isinstance(index, tuple) else (index,)
-    for item in items:
-        if isinstance(item, slice) and item.step is not None and item.step <= 0:
-            raise ValueError(f"step must be greater than zero, got slice {item}")
     basic = all(item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))
                 and not isinstance(item, bool) for item in items)
     if basic and not any(item is Ellipsis for item in items):
@@ -117,6 +122,33 @@ def _convert_index(index):
     return index
 
 
+def check_index(index, shape) -> None:
+    """PyTorch's rules on top of numpy's, for reading (x[i]) and writing (x[i] = v): no
+    negative or zero slice steps, and a boolean mask has the shape of the axes it covers
+    (numpy does not check that when the tensor is empty)."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, slice) and item.step is not None and item.step <= 0:
+            raise ValueError(f"step must be greater than zero, got slice {item}")
+
+    def covered(item):  # how many axes of the tensor an index item uses
+        if item is None or item is Ellipsis:
+            return 0
+        return item.ndim if isinstance(item, np.ndarray) and item.dtype == bool else 1
+
+    axis = 0
+    for item in items:
+        if item is Ellipsis:
+            axis += len(shape) - sum(covered(i) for i in items)
+        elif isinstance(item, np.ndarray) and item.dtype == bool:
+            if item.shape != tuple(shape[axis:axis + item.ndim]):
+                raise IndexError(f"The shape of the mask {list(item.shape)} does not match the "
+                                 f"shape of the indexed tensor {list(shape)} at index {axis}")
+            axis += item.ndim
+        else:
+            axis += covered(item)
+
+
 class MaxResult(NamedTuple):
     """What `max(dim)` / `min(dim)` return, as PyTorch: the values and their indices."""
     values: Tensor
@@ -153,14 +185,14 @@ class ShapeMethods:
         dim, keepdim = _reduce_args(dim, keepdim, kwargs, "var")
         if correction is None:
             correction = 1 if unbiased else 0
-        return reduce.VarFn.apply(self, _norm_dims(dim, self.ndim), keepdim, correction)
+        return reduce.VarFn.apply(self, _var_dims(dim, self.ndim), keepdim, correction)
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None, **kwargs):
         """Standard deviation √var, one op: its gradient is 0 at zero variance, as PyTorch."""
         dim, keepdim = _reduce_args(dim, keepdim, kwargs, "std")
         if correction is None:
             correction = 1 if unbiased else 0
-        return reduce.StdFn.apply(self, _norm_dims(dim, self.ndim), keepdim, correction)
+        return reduce.StdFn.apply(self, _var_dims(dim, self.ndim), keepdim, correction)
 
     def amax(self, dim=None, keepdim=False, **kwargs) -> Tensor:
         """Largest value over `dim`; ties share the gradient evenly."""
@@ -276,8 +308,12 @@ class ShapeMethods:
         return movement.FlipFn.apply(self, dims)
 
     def squeeze(self, dim=None) -> Tensor:
-        """Drop size-1 axes (all of them, or the given ones that have size 1)."""
-        dims = _norm_dims(dim, self.ndim) if dim is not None else range(self.ndim)
+        """Drop size-1 axes (all of them, or the given ones that have size 1). As PyTorch,
+        squeeze(()) names no axis and drops nothing (unlike a reduction's dim=())."""
+        if isinstance(dim, (tuple, list)) and len(dim) == 0:
+            dims = ()
+        else:
+            dims = _norm_dims(dim, self.ndim) if dim is not None else range(self.ndim)
         shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
@@ -312,6 +348,7 @@ class ShapeMethods:
         return self.expand(other.shape)
 
     def __getitem__(self, index) -> Tensor:
+        check_index(_convert_index(index), self.shape)
         stages = torch_index_stages(_convert_index(index))
         if stages is not None:  # ints with arrays: select with the ints first, as PyTorch
             return self[stages[0]][stages[1]]

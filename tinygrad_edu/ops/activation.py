@@ -57,14 +57,66 @@ class LeakyReLUFn(Function):
         return np.where(x > 0, g, g * ctx.slope), None
 
 
+def _simd_bytes() -> int:
+    """Bytes in one of PyTorch's CPU vectors on this machine: 64 where it runs AVX-512 kernels
+    (the CPU has AVX512 F, BW, VL and DQ), else 32 (AVX2, and torch's default width)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy < 2
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as features
+        except ImportError:
+            return 32
+    avx512 = ("AVX512F", "AVX512BW", "AVX512VL", "AVX512DQ")
+    return 64 if all(features.get(name) for name in avx512) else 32
+
+
+_SIMD_BYTES = _simd_bytes()
+
+
+def _vectorised_positions(x, g):
+    """Where PyTorch's CPU loop over (g, x) runs its vectorised code, as a mask of x's shape
+    (None: nowhere).
+
+    torch walks the innermost run of memory that every operand covers contiguously (g may
+    also repeat one value along it): blocks of two vectors (32 float32 with AVX-512) take the
+    vectorised code, the last run % block elements the element-by-element code. Here that
+    run is the trailing axes along which x is C-contiguous and g is either C-contiguous or
+    constant (stride 0); any other layout counts as element-by-element. (Tensors above
+    32768 elements are also split between threads, each with its own tail: not modelled.)
+    """
+    itemsize = x.itemsize
+    g = np.broadcast_to(g, x.shape)
+    run, g_constant = 0, False
+    for size, x_stride, g_stride in zip(reversed(x.shape), reversed(x.strides),
+                                        reversed(g.strides)):
+        if size == 1:
+            continue
+        if run == 0:  # the innermost axis: x contiguous; g contiguous or one value repeated
+            if x_stride != itemsize or g_stride not in (itemsize, 0):
+                return None
+            run, g_constant = size, g_stride == 0
+        elif x_stride == itemsize * run and g_stride == (0 if g_constant else itemsize * run):
+            run *= size  # this axis continues the run in both
+        else:
+            break
+    cutoff = run - run % (2 * _SIMD_BYTES // itemsize)
+    if cutoff == 0:
+        return None
+    return (np.arange(x.size) % run < cutoff).reshape(x.shape)
+
+
 class ELUFn(Function):
     """out = x if x > 0 else α(eˣ − 1).   ∂L/∂x = g · (α·eˣ if x ≤ 0 else 1).
 
     As PyTorch's elu: the input x is saved (not out), and the gradient is computed from it,
     (g·α)·eˣ, so it stays exact for a very negative x (α·e⁻¹⁰⁰ ≈ 3.7e-44, where out + α would
-    give 0), and the result may be changed in place before backward. A NaN input takes the
-    "else" branch: it passes g (as torch's element-by-element kernel; its vectorised one, used
-    for long contiguous tensors, gives NaN there instead).
+    give 0), and the result may be changed in place before backward.
+
+    A NaN input: torch's element-by-element kernel takes the "else" branch (x ≤ 0 is False)
+    and passes g; its vectorised kernel takes the α·eˣ branch (x > 0 is False) and gives NaN.
+    Which one runs depends on the memory layout and the CPU's vector width
+    (`_vectorised_positions`); this follows the same split.
 
     Shapes: x, out, g: one shape (…);  α: a number.
     """
@@ -81,7 +133,13 @@ class ELUFn(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return np.where(x <= 0, g * ctx.alpha * np.exp(np.minimum(x, 0)), g), None
+        grad = np.where(x <= 0, g * ctx.alpha * np.exp(np.minimum(x, 0)), g)
+        nan = np.isnan(x)
+        if nan.any():
+            vectorised = _vectorised_positions(x, g)
+            if vectorised is not None:
+                grad = np.where(nan & vectorised, np.nan, grad)
+        return grad, None
 
 
 class SigmoidFn(Function):

@@ -56,7 +56,11 @@ class ExpandFn(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        if np.prod(shape) == x.size:  # nothing is repeated: a plain (writable) view, so that
+            return x.reshape(shape)   # in-place changes work through it, as in PyTorch
+        if np.prod(shape) == 0:  # no elements: an empty (writable) view of x, still x's memory
+            return (x[None] if x.ndim == 0 else x)[..., :0].reshape(shape)
+        return np.broadcast_to(x, shape)  # read-only: its elements share memory
 
     @staticmethod
     def backward(ctx, g):

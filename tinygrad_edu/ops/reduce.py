@@ -62,6 +62,21 @@ class MeanFn(Function):
         return np.broadcast_to(_restore(g, ctx.dims, ctx.keepdim) / n, ctx.shape), None, None
 
 
+def _wide_sum(x, axes):
+    """Σ over axes (kept as size 1) in a wider float than x's: float64, or long double for
+    float64 x (so it is nearly exact; torch's own sums are accurate, but add in their own order)."""
+    return np.sum(x, axis=axes, keepdims=True, dtype=np.float64 if x.dtype.itemsize < 8
+                  else np.longdouble)
+
+
+def _mean_in_dtype(x, axes, n):
+    """x.mean(axes) as torch gives it in x's dtype: the sum rounded to x's dtype (∞ if it
+    overflows, as torch's float32 sum), divided by N in x's dtype. A slice of equal values
+    gets exactly that value back wherever the rounded sum is exact (so x − x̄ = 0 there)."""
+    with np.errstate(over="ignore"):
+        return _wide_sum(x, axes).astype(x.dtype) / x.dtype.type(n)
+
+
 def _variance(ctx, x, dims, keepdim, correction):
     """var = Σ_dims (x − x̄)² / max(0, N − correction), computed as PyTorch's CPU kernels do:
     in float64, the caller rounding the result to x's dtype (so float32 values up to 3.4e38 do
@@ -82,12 +97,11 @@ def _variance(ctx, x, dims, keepdim, correction):
     with np.errstate(all="ignore"):  # overflow, and the 0/0 of N ≤ correction: ∞ or NaN
         if x.size == 0:
             return np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, np.nan)
-        wide = x.astype(np.float64, copy=False)
-        if x.size == n:  # one result: torch's all-reduce, x̄ in x's dtype
-            mean = np.mean(x, axis=axes, keepdims=True).astype(np.float64)
-        else:
-            mean = wide.mean(axis=axes, keepdims=True)
-        centered = wide - mean
+        if x.size == n:  # one result: torch's all-reduce, x̄ = x.mean() in x's dtype
+            mean = _mean_in_dtype(x, axes, n).astype(np.float64)
+        else:  # torch's Welford kernel: x̄ in float64
+            mean = (_wide_sum(x, axes) / n).astype(np.float64)
+        centered = x.astype(np.float64, copy=False) - mean
         return np.sum(centered * centered, axis=axes, keepdims=keepdim) / max(n - correction, 0)
 
 
@@ -99,7 +113,8 @@ def _rounded(wide, dtype):
 
 def _variance_backward(ctx, x, g_var):
     """∂L/∂x from ∂L/∂var (in the shape of var), exactly as PyTorch's var_backward, in x's dtype:
-    ∂L/∂x = (2/(N − correction) · g) · (x − x̄), with x̄ = x.mean(dims) recomputed from x.
+    ∂L/∂x = (2/(N − correction) · g) · (x − x̄), with x̄ = x.mean(dims) recomputed from x in
+    x's dtype (`_mean_in_dtype`).
 
     Where N ≤ correction torch has two rules. With dim=None (dims None here), or a 0-d x:
     ∂L/∂x = g·NaN where x = x̄ and g·∞ elsewhere. With dims named: the same formula, 2/0 = ∞
@@ -109,7 +124,7 @@ def _variance_backward(ctx, x, g_var):
     g = _restore(g_var, ctx.dims, ctx.keepdim)
     dof = ctx.dof
     with np.errstate(all="ignore"):
-        mean = x.mean(axis=ctx.dims, keepdims=True) if x.size else np.zeros((), x.dtype)
+        mean = _mean_in_dtype(x, ctx.dims, _count(x.shape, ctx.dims)) if x.size else 0
         if dof <= 0 and ctx.none_rule:
             return g * np.where(x == mean, np.nan, np.inf).astype(g.dtype)
         factor = 2.0 / dof if dof != 0 else np.inf
