@@ -44,6 +44,20 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
     >>> y.backward()
     >>> x.grad                     # ∂y/∂x = 2x
     array([2., 4., 6.], dtype=float32)
+
+    Dtypes follow PyTorch: lists and Python floats make float32, numpy arrays keep theirs, and
+    an op on two dtypes promotes as PyTorch does (dtypes.py has the table):
+
+    | a + b                              | result  |
+    |------------------------------------|---------|
+    | float32 tensor + 2.5 or np.float64  | float32 |
+    | uint8 or int64 tensor + 2.5, / 255  | float32 |
+    | float32 tensor + int64 tensor       | float32 |
+    | float32 tensor + float64 tensor     | float64 |
+    | float32 tensor + float64 0-d tensor | float32 |
+    | int tensor / int tensor             | float32 |
+
+    In-place operators (+=, x[i] = v) change this tensor, as in PyTorch (tensor_inplace.py).
     """
 
     __slots__ = ()  # the attributes the engine reads are declared by engine.Node
