@@ -254,6 +254,18 @@ def test_pow_tensor_exponent_special_values_like_torch():
             assert_same(mine[1], ref[1])
 
 
+def test_clamp_keeps_a_value_equal_to_its_limit_like_torch():
+    """torch's clamp returns x itself where x equals a limit: −0 clamped at max=0 stays −0, so
+    1/out and log's gradient keep their sign (numpy's clip returned the limit, +0)."""
+    values = [-0.0, 0.0, -1.0, 1.0, np.nan, 0.5]
+    for low, high in ((None, 0.0), (0.0, None), (-0.0, None), (None, -0.0), (-0.0, 0.0),
+                      (0.0, 1.0), (-1.0, 0.0), (2.0, 1.0), (0.5, 0.0), (0.0, -0.5)):
+        mine, ref = run_both(lambda x: 1 / x.clamp(low, high), lambda x: 1 / x.clamp(low, high),
+                             values)
+        assert_same(mine[0], ref[0], signed_zeros=True)
+        assert_same(mine[1], ref[1])
+
+
 # ---------------------------------------------------------------------------------------------
 # 5. elu's gradient from the input: α·eˣ, not out + α
 # ---------------------------------------------------------------------------------------------
@@ -293,6 +305,24 @@ def test_elu_nan_input_gradient_follows_torch_kernels():
                 out.backward(make(w))
                 grads.append(leaf.grad if lib == "tg" else leaf.grad.numpy())
             assert_same(*grads)
+
+
+def test_sigmoid_underflows_to_zero_like_torch():
+    """torch computes σ(x) = 1/(1 + e⁻ˣ): exactly 0 once e⁻ˣ overflows (x < −88.7 in float32),
+    where eˣ/(1 + eˣ) gives subnormals; log σ and the gradient through a log follow."""
+    torch = _torch()
+    values = [-80.0, -88.0, -88.8, -90.0, -101.3, -104.0, 20.0, 100.0, np.nan, -np.inf, np.inf]
+    for dtype, extra in ((np.float32, []), (np.float64, [-700.0, -709.0, -720.0, -745.5])):
+        mine, ref = run_both(lambda x: x.sigmoid(), lambda x: x.sigmoid(), values + extra, dtype)
+        assert_same(mine[0], ref[0])
+        assert_same(mine[1], ref[1])
+        mine, ref = run_both(lambda x: x.sigmoid().log(), lambda x: x.sigmoid().log(),
+                             values + extra, dtype)
+        assert_same(mine[0], ref[0])
+        assert_same(mine[1], ref[1])
+    # the fuzzer's case: σ(log 1e-44) = σ(−101.3) is 0 in torch, so the gradient is 0
+    mine, ref = run_both(lambda x: x.log().sigmoid(), lambda x: x.log().sigmoid(), [9.8e-45])
+    assert_same(mine[1], ref[1])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -143,25 +143,28 @@ class ELUFn(Function):
 
 
 class SigmoidFn(Function):
-    """out = σ(x) = 1 / (1 + e⁻ˣ).   ∂L/∂x = g · out · (1 − out).
+    """out = σ(x) = 1 / (1 + e⁻ˣ).   ∂L/∂x = g · (1 − out) · out.
+
+    Computed as PyTorch computes it, 1 / (1 + e⁻ˣ) in x's dtype: below x ≈ −88.7 (float32) e⁻ˣ
+    overflows to ∞ and σ(x) is exactly 0, as in torch (the form eˣ/(1 + eˣ) would give
+    subnormals down to 1e-45 there, and so a different gradient after, say, a log).
 
     Shapes: x, out, g: one shape (…).
     """
 
-    rule = "∂σ(x)/∂x = σ(x)·(1 − σ(x)): so ∂L/∂x = g · out · (1 − out)"
+    rule = "∂σ(x)/∂x = σ(x)·(1 − σ(x)): so ∂L/∂x = g · (1 − out) · out"
 
     @staticmethod
     def forward(ctx, x):
-        # e^{-|x|} never overflows: σ(x) = 1/(1+e^{-x}) for x ≥ 0, e^{x}/(1+e^{x}) for x < 0.
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        with np.errstate(over="ignore"):  # e⁻ˣ = ∞ gives σ = 1/∞ = 0
+            out = np.asarray(1 / (1 + np.exp(-x)))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * out * (1 - out)
+        return g * (1 - out) * out
 
 
 class TanhFn(Function):

@@ -400,6 +400,10 @@ class ClipFn(Function):
     """out = min(max(a, low), high).   ∂L/∂a = g where low ≤ a ≤ high, else exactly 0
     (also where g is ±∞ or NaN, and where a is NaN; as PyTorch).
 
+    A value equal to a limit stays itself, as in torch: so −0 clamped at 0 stays −0 (and +0
+    clamped at −0 stays +0), where numpy's clip hands back the limit (1/out is −∞, not +∞).
+    With low > high everything becomes high, as in torch and numpy.
+
     Shapes: a, out, g: one shape;  low, high: numbers or None (no limit).
     """
 
@@ -409,7 +413,13 @@ class ClipFn(Function):
     def forward(ctx, a, low, high):
         ctx.save_for_backward(a)
         ctx.low, ctx.high = low, high
-        return np.clip(a, low, high)
+        out = np.clip(a, low, high)
+        if (low == 0 or high == 0) and a.dtype.kind == "f" and (
+                low is None or high is None or low <= high):  # a zero limit: ±0 ties
+            tie = (a == 0) & (out == 0)
+            if tie.any():
+                out = np.where(tie, a, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
