@@ -359,3 +359,16 @@ def test_var_std_fn_dim_none_and_empty_rules_like_torch(fn, dims, correction):
                              upstream=0.7)
         assert_same(mine[0], ref[0])
         assert_same(mine[1], ref[1])
+
+
+def test_an_ellipsis_for_no_axes_does_not_separate_index_arrays():
+    """numpy puts the arrays' axis first when `...` stands between them, even a `...` for no
+    axes; PyTorch does not: zeros(1, 1, 1)[:0, [0], ..., [0]] is (0, 1), not numpy's (1, 0)."""
+    torch = _torch()
+    a = np.arange(6.0).reshape(1, 2, 3)
+    for index in ((slice(None, 0), [0], Ellipsis, [0]), (slice(None), [1], Ellipsis, [0, 2]),
+                  ([0], Ellipsis, slice(None), [2]), (Ellipsis, [0], [1])):
+        mine = Tensor(a)[tuple(np.array(i) if isinstance(i, list) else i for i in index)]
+        ref = torch.tensor(a)[tuple(torch.tensor(i) if isinstance(i, list) else i for i in index)]
+        assert mine.shape == tuple(ref.shape), index
+        np.testing.assert_array_equal(mine.data, ref.numpy())

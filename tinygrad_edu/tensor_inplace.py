@@ -52,8 +52,7 @@ class InplaceMethods:
     add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
 
     def __setitem__(self, index, value) -> None:
-        index = _convert_index(index)
-        check_index(index, self.shape)
+        index = check_index(_convert_index(index), self.shape)
         if isinstance(value, Node) and value.data.dtype != self.data.dtype and \
                 not _picks_a_view(index) and not (_is_one_mask(index) and value.data.size == 1):
             raise RuntimeError(f"Index put requires the source and destination dtypes match, "

@@ -122,10 +122,12 @@ def _convert_index(index):
     return index
 
 
-def check_index(index, shape) -> None:
+def check_index(index, shape):
     """PyTorch's rules on top of numpy's, for reading (x[i]) and writing (x[i] = v): no
     negative or zero slice steps, and a boolean mask has the shape of the axes it covers
-    (numpy does not check that when the tensor is empty)."""
+    (numpy does not check that when the tensor is empty). Returns the index, without a `...`
+    that stands for no axes: numpy counts even that as separating two arrays, so that their
+    axis goes first; PyTorch does not (zeros(1, 1, 1)[:0, [0], ..., [0]] is (0, 1), not (1, 0))."""
     items = index if isinstance(index, tuple) else (index,)
     for item in items:
         if isinstance(item, slice) and item.step is not None and item.step <= 0:
@@ -147,6 +149,10 @@ def check_index(index, shape) -> None:
             axis += item.ndim
         else:
             axis += covered(item)
+    if any(i is Ellipsis for i in items) and len(shape) == sum(covered(i) for i in items):
+        items = tuple(i for i in items if i is not Ellipsis)
+        return items if isinstance(index, tuple) or len(items) != 1 else items[0]
+    return index
 
 
 class MaxResult(NamedTuple):
@@ -348,11 +354,11 @@ class ShapeMethods:
         return self.expand(other.shape)
 
     def __getitem__(self, index) -> Tensor:
-        check_index(_convert_index(index), self.shape)
-        stages = torch_index_stages(_convert_index(index))
+        index = check_index(_convert_index(index), self.shape)
+        stages = torch_index_stages(index)
         if stages is not None:  # ints with arrays: select with the ints first, as PyTorch
             return self[stages[0]][stages[1]]
-        index = _as_view_index(_convert_index(index))
+        index = _as_view_index(index)
         try:
             self.data[index]
         except IndexError as err:
