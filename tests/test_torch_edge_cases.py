@@ -372,3 +372,11 @@ def test_an_ellipsis_for_no_axes_does_not_separate_index_arrays():
         ref = torch.tensor(a)[tuple(torch.tensor(i) if isinstance(i, list) else i for i in index)]
         assert mine.shape == tuple(ref.shape), index
         np.testing.assert_array_equal(mine.data, ref.numpy())
+
+
+def test_relu_keeps_negative_zero_like_torch():
+    """torch.relu sets only x < 0 to 0: relu(−0) is −0, so 1/relu(x) is −∞ there."""
+    mine, ref = run_both(lambda x: 1 / x.relu(), lambda x: 1 / x.relu(),
+                         [-0.0, 0.0, -1.0, 2.0, np.nan, -np.inf])
+    assert_same(mine[0], ref[0], signed_zeros=True)
+    assert_same(mine[1], ref[1])

@@ -12,7 +12,8 @@ class ReLUFn(Function):
     """out = max(x, 0).   ∂L/∂x = g where out > 0, exactly 0 where out ≤ 0.
 
     As PyTorch, "exactly": also where g is ±∞ or NaN (g · [x > 0] would give 0 · ∞ = NaN
-    there), and a NaN input (out = NaN is not ≤ 0) passes g.
+    there), and a NaN input (out = NaN is not ≤ 0) passes g. Also as PyTorch, only x < 0
+    becomes 0: −0 stays −0 (np.maximum(−0, 0) would give +0, and 1/out would flip to +∞).
 
     Shapes: x, out, g: one shape (…).
 
@@ -27,7 +28,7 @@ class ReLUFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        out = np.where(x < 0, x.dtype.type(0), x)
         ctx.save_for_backward(out)
         return out
 
