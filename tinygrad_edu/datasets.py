@@ -251,6 +251,121 @@ def make_shapes(n: int, size: int = 32, seed: int | None = 0, noise: float = 0.0
     return images, masks, labels
 
 
+SHAPE_CLASSES = ("background", "square", "disk", "triangle")
+
+
+def _shape_mask(kind: int, cy: float, cx: float, r: float, yy, xx):
+    """Pixels of a square (0), disk (1) or upward triangle (2) of half-size r around (cy, cx)."""
+    if kind == 0:
+        return (np.abs(yy - cy) <= r) & (np.abs(xx - cx) <= r)
+    if kind == 1:
+        return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+    return (yy >= cy - r) & (yy <= cy + r) & (np.abs(xx - cx) <= (yy - (cy - r)) / 2)
+
+
+def _grow(m: np.ndarray) -> np.ndarray:
+    """m with its 8-neighbours added (a one-pixel dilation)."""
+    p = np.pad(m, 1)
+    H, W = m.shape
+    return np.any([p[1 + dy:1 + dy + H, 1 + dx:1 + dx + W] for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=0)
+
+
+def make_segmentation_shapes(n: int, size: int = 32, max_shapes: int = 3, seed: int | None = 0,
+                             noise: float = 0.0, region=None):
+    """Images of 1 … max_shapes filled shapes that do not touch, with per-pixel labels, for
+    segmentation (tutorial 11).
+
+    region: (top, left, bottom, right) in pixels, the part of the image the shapes lie in
+        (default the whole image; e.g. (0, 0, size, size // 2) for the left half).
+    Returns (images, masks, boxes): images (n, 1, size, size) float32 in [0, 1], each shape of
+    its own brightness in [0.5, 1] (plus optional Gaussian noise, clipped); masks (n, size, size)
+    int64 class per pixel, SHAPE_CLASSES = 0 background, 1 square, 2 disk, 3 triangle;
+    boxes: a list of n int64 arrays (k, 5), one row [class, top, left, bottom, right] per shape
+    (bottom and right exclusive).
+
+    >>> images, masks, boxes = make_segmentation_shapes(4, size=24, seed=1)
+    >>> images.shape, masks.shape, masks.dtype, sorted(set(masks.ravel().tolist())) <= [0, 1, 2, 3]
+    ((4, 1, 24, 24), (4, 24, 24), dtype('int64'), True)
+    >>> c, t, l, b, r = boxes[0][0]
+    >>> bool((masks[0, t:b, l:r] == c).any()) and not (masks[0] == c)[:t].any()
+    True
+    """
+    if size < 8:
+        raise ValueError(f"size must be at least 8, got {size}")
+    if max_shapes < 1:
+        raise ValueError(f"max_shapes must be at least 1, got {max_shapes}")
+    top, left, bottom, right = (0, 0, size, size) if region is None else region
+    if not (0 <= top < bottom <= size and 0 <= left < right <= size) or min(bottom - top, right - left) < 6:
+        raise ValueError(f"region {region} must be (top, left, bottom, right) inside a {size}×{size} "
+                         "image, at least 6 pixels each way")
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size]
+    images = np.zeros((n, 1, size, size), dtype=np.float32)
+    masks = np.zeros((n, size, size), dtype=np.int64)
+    boxes = []
+    r_max = min(size / 4, (bottom - top) / 2 - 0.5, (right - left) / 2 - 0.5)
+    for k in range(n):
+        taken = np.zeros((size, size), dtype=bool)   # shapes and a one-pixel border around them
+        rows = []
+        for _ in range(rng.integers(1, max_shapes + 1)):
+            for _attempt in range(20):                # find a free place, or give up on this shape
+                kind = int(rng.integers(0, 3))
+                r = rng.uniform(min(size / 10, r_max), r_max)
+                cy = rng.uniform(top + r, bottom - 1 - r)
+                cx = rng.uniform(left + r, right - 1 - r)
+                m = _shape_mask(kind, cy, cx, r, yy, xx)
+                if m.any() and not (m & taken).any():
+                    break
+            else:
+                continue
+            images[k, 0][m] = rng.uniform(0.5, 1.0)
+            masks[k][m] = kind + 1
+            taken |= _grow(m)
+            ys, xs = np.nonzero(m)
+            rows.append([kind + 1, ys.min(), xs.min(), ys.max() + 1, xs.max() + 1])
+        boxes.append(np.array(rows, dtype=np.int64).reshape(-1, 5))
+    if noise:
+        images = np.clip(images + rng.normal(0, noise, images.shape), 0, 1).astype(np.float32)
+    return images, masks, boxes
+
+
+def digits_on_canvas(images: np.ndarray, labels: np.ndarray, canvas: int = 48, seed: int | None = 0,
+                     threshold: float = 0.25):
+    """Each digit pasted at a random position of a larger blank canvas, with its box and mask
+    (tutorial 10's localisation test; a digit segmentation set).
+
+    images (n, 1, h, w) in [0, 1] (e.g. from load_digits), labels (n,) int.
+    Returns (canvases, masks, boxes): canvases (n, 1, canvas, canvas) float32; masks
+    (n, canvas, canvas) int64, 1 + the digit's label where its ink is above `threshold`, else 0;
+    boxes (n, 4) int64 [top, left, bottom, right] of that ink (bottom and right exclusive).
+
+    >>> tiles = np.zeros((2, 1, 8, 8), np.float32); tiles[:, 0, 2:6, 3:5] = 1
+    >>> canvases, masks, boxes = digits_on_canvas(tiles, np.array([3, 7]), canvas=20, seed=0)
+    >>> canvases.shape, int(masks.max()), [int(b) - int(t) for t, b in zip(boxes[:, 0], boxes[:, 2])]
+    ((2, 1, 20, 20), 8, [4, 4])
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must be (n, 1, h, w), got shape {images.shape}")
+    n, _, h, w = images.shape
+    if len(labels) != n:
+        raise ValueError(f"{len(labels)} labels for {n} images")
+    if canvas < max(h, w):
+        raise ValueError(f"canvas {canvas} is smaller than the {h}×{w} images")
+    rng = np.random.default_rng(seed)
+    canvases = np.zeros((n, 1, canvas, canvas), dtype=np.float32)
+    masks = np.zeros((n, canvas, canvas), dtype=np.int64)
+    boxes = np.zeros((n, 4), dtype=np.int64)
+    for k in range(n):
+        y, x = rng.integers(0, canvas - h + 1), rng.integers(0, canvas - w + 1)
+        canvases[k, 0, y:y + h, x:x + w] = images[k, 0]
+        ink = images[k, 0] > threshold
+        masks[k, y:y + h, x:x + w][ink] = int(labels[k]) + 1
+        ys, xs = np.nonzero(ink) if ink.any() else (np.array([0, h - 1]), np.array([0, w - 1]))
+        boxes[k] = [y + ys.min(), x + xs.min(), y + ys.max() + 1, x + xs.max() + 1]
+    return canvases, masks, boxes
+
+
 def make_adding_problem(n: int, length: int = 50, seed: int | None = 0):
     """The adding problem (Hochreiter & Schmidhuber) for RNNs: x (n, length, 2) where channel 0
     holds random numbers in [0, 1) and channel 1 marks exactly two positions; y (n, 1) is the

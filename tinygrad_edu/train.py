@@ -31,15 +31,20 @@ from .grad_mode import no_grad
 from .tensor import Tensor
 
 
-def _accuracy_count(output, target) -> int | None:
-    """Correct predictions in a batch when output are class scores (N, C, …) and target class
-    indices (N, …); None when that does not apply (regression, autoencoders)."""
+def _accuracy_count(output, target) -> tuple[int, int] | None:
+    """(correct predictions, predictions) in a batch when output are class scores (N, C, …) and
+    target class indices (N, …): one prediction per target element (per pixel for (N, H, W)
+    targets); None when that does not apply (regression, autoencoders)."""
     if not isinstance(output, Tensor) or output.ndim < 2:
         return None
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu" or t.shape != (output.shape[0],) + output.shape[2:]:
         return None
-    return int((output.data.argmax(axis=1) == t).sum())
+    return int((output.data.argmax(axis=1) == t).sum()), t.size
+
+
+def _add_counts(correct: int, predicted: int, count) -> tuple[int, int]:
+    return (correct, predicted) if count is None else (correct + count[0], predicted + count[1])
 
 
 def _split_batch(batch):
@@ -55,7 +60,7 @@ def evaluate(model, loss_fn: Callable, loader) -> tuple[float, float | None]:
     classification), in eval mode and without recording a graph."""
     was_training = model.training
     model.eval()
-    total_loss, total, correct, classify = 0.0, 0, 0, True
+    total_loss, total, correct, predicted, classify = 0.0, 0, 0, 0, True
     try:
         with no_grad():
             for batch in loader:
@@ -66,12 +71,12 @@ def evaluate(model, loss_fn: Callable, loader) -> tuple[float, float | None]:
                 total += n
                 count = _accuracy_count(out, y)
                 classify = classify and count is not None
-                correct += count or 0
+                correct, predicted = _add_counts(correct, predicted, count)
     finally:
         model.train(was_training)
     if total == 0:
         raise ValueError("evaluate: the loader produced no batches")
-    return total_loss / total, (correct / total if classify else None)
+    return total_loss / total, (correct / max(predicted, 1) if classify else None)
 
 
 def _bar(iterable, total, desc, progress):
@@ -112,7 +117,7 @@ def fit(model, loss_fn: Callable, optimizer, train_loader, val_loader=None, epoc
     for epoch in range(epochs):
         start = time.perf_counter()
         model.train()
-        total_loss, total, correct, classify = 0.0, 0, 0, True
+        total_loss, total, correct, predicted, classify = 0.0, 0, 0, 0, True
         batches = _bar(train_loader, len(train_loader) if hasattr(train_loader, "__len__") else None,
                        f"epoch {epoch + 1}/{epochs}", interactive)
         for batch in batches:
@@ -127,11 +132,11 @@ def fit(model, loss_fn: Callable, optimizer, train_loader, val_loader=None, epoc
             total += n
             count = _accuracy_count(out, y)
             classify = classify and count is not None
-            correct += count or 0
+            correct, predicted = _add_counts(correct, predicted, count)
         if total == 0:
             raise ValueError("fit: the training loader produced no batches")
         history["train_loss"].append(total_loss / total)
-        history["train_acc"].append(correct / total if classify else None)
+        history["train_acc"].append(correct / max(predicted, 1) if classify else None)
         if val_loader is not None:
             val_loss, val_acc = evaluate(model, loss_fn, val_loader)
             history["val_loss"].append(val_loss)

@@ -1,4 +1,5 @@
-"""Pooling and nearest upsampling: max_pool2d, avg_pool2d, interpolate (mode="nearest").
+"""Pooling, unpooling and upsampling: max_pool2d, avg_pool2d, max_unpool2d, interpolate
+(mode "nearest", "nearest-exact", "bilinear" / "linear").
 
 Shapes: x (N, C, H, W) or (C, H, W) → out (N, C, OH, OW); g = ∂L/∂out has out's shape and
 ∂L/∂x has x's. Window (i, j) covers the rows ih = i·sh − ph + m·dh (0 ≤ m < kh) and the columns
@@ -10,6 +11,9 @@ iw = j·sw − pw + k·dw (0 ≤ k < kw) of x; positions outside x are padding.
                ∂L/∂x[n,c,ih,iw] = Σ over the windows (i, j) holding (ih, iw) of g[n,c,i,j] / divisor
     nearest:   out[n,c,i,j] = x[n,c, ⌊i·H/OH⌋, ⌊j·W/OW⌋]
                ∂L/∂x[n,c,y,x] = Σ of g over the output pixels copied from (y, x)
+    bilinear:  out[n,c] = A_h · x[n,c] · A_wᵀ  (A: each row mixes two neighbours, linear_weights)
+               ∂L/∂x[n,c] = A_hᵀ · g[n,c] · A_w
+    unpool:    out[n,c].flat[idx[k]] = x[n,c].flat[k], zeros elsewhere;  ∂L/∂x[k] = g.flat[idx[k]]
 
 Output size (PyTorch's rule): OH = ⌊(H + 2·ph − dh·(kh − 1) − 1) / sh⌋ + 1, rounded up instead
 with ceil_mode=True (but a window must start inside the image or its left padding).
@@ -86,8 +90,9 @@ from ..backend import get_backend
 from ..function import Function
 from ._args import ntuple
 
-__all__ = ["MaxPool2dFn", "AvgPool2dFn", "UpsampleNearest2dFn", "pool_window", "pool_output_size",
-           "check_image", "check_divisor", "interpolate_sizes", "nearest_sources"]
+__all__ = ["MaxPool2dFn", "AvgPool2dFn", "UpsampleNearest2dFn", "UpsampleBilinear2dFn",
+           "MaxUnpool2dFn", "pool_window", "pool_output_size", "check_image", "check_divisor",
+           "interpolate_sizes", "nearest_sources", "linear_weights", "unpool_output_size"]
 
 
 def _fast() -> bool:
@@ -197,6 +202,58 @@ class UpsampleNearest2dFn(Function):
         grad = upsample.upsample_nearest2d_backward(
             _to_kernel(g), src_h, src_w, ctx.in_shape[-2:], fast=_fast())
         return _from_kernel(grad, ctx.in_ndim, ctx.in_dtype), None, None
+
+
+class UpsampleBilinear2dFn(Function):
+    """out[n,c] = A_h · x[n,c] · A_wᵀ     ∂L/∂x[n,c] = A_hᵀ · g[n,c] · A_w
+
+    Bilinear resizing is linear in x: A_h (OH, H) and A_w (OW, W) hold the interpolation
+    weights (linear_weights: at most two non-zeros per row, 1 − λ and λ, summing to 1), so
+    out[n,c,i,j] = Σ_(y,x) A_h[i,y]·A_w[j,x]·x[n,c,y,x] mixes the 2×2 pixels around the source
+    point. x (…, H, W) → out (…, OH, OW); the matrices are products with BLAS, no compiled loop."""
+
+    rule = ("∂x[n,c] = A_hᵀ · g[n,c] · A_w: each output pixel hands its gradient back to the "
+            "(up to) 4 pixels it mixed, times the same weights")
+
+    @staticmethod
+    def forward(ctx, x, weights_h, weights_w):
+        ctx.save_for_backward(weights_h, weights_w)
+        ctx.in_dtype = x.dtype
+        out = weights_h @ x.astype(weights_h.dtype, copy=False) @ weights_w.T
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        weights_h, weights_w = ctx.saved_tensors
+        grad = weights_h.T @ g.astype(weights_h.dtype, copy=False) @ weights_w
+        return grad.astype(ctx.in_dtype, copy=False), None, None
+
+
+class MaxUnpool2dFn(Function):
+    """out[n,c].flat[idx[n,c,k]] = x[n,c].flat[k], 0 everywhere else (the inverse of max pooling)
+    ∂L/∂x[n,c].flat[k] = g[n,c].flat[idx[n,c,k]]   (a gather: each input reads its gradient back)
+
+    x, idx (N, C, h, w) with idx the flat position in each (OH, OW) output plane (max_pool2d's
+    return_indices); out, g (N, C, OH, OW). When two inputs share a position the last one is
+    kept and, as in PyTorch, both receive that position's gradient."""
+
+    rule = "∂x[n,c,k] = g[n,c] at the flat position idx[n,c,k] where x[n,c,k] was put"
+
+    @staticmethod
+    def forward(ctx, x, idx, out_size):
+        ctx.save_for_backward(idx)
+        N, C, h, w = x.shape
+        out = np.zeros((N, C, out_size[0] * out_size[1]), dtype=x.dtype)
+        np.put_along_axis(out, idx.reshape(N, C, h * w), x.reshape(N, C, h * w), axis=2)
+        return out.reshape(N, C, *out_size)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        N, C, h, w = idx.shape
+        plane = g.shape[2] * g.shape[3]
+        grad = np.take_along_axis(g.reshape(N, C, plane), idx.reshape(N, C, h * w), axis=2)
+        return grad.reshape(idx.shape), None, None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,3 +380,72 @@ def interpolate_sizes(spatial, size, scale_factor, recompute_scale_factor, fname
         raise ValueError(f"{fname}: input and output sizes should be greater than 0, but got input "
                          f"size {tuple(spatial)} and output size {out_size}")
     return out_size, scales
+
+
+def linear_weights(in_size: int, out_size: int, scale, align_corners: bool, dtype=np.float32) -> np.ndarray:
+    """The (out_size, in_size) matrix of (bi)linear resizing along one axis, PyTorch's rule:
+
+        align_corners=True:  src = dst · (in − 1)/(out − 1)       (the corner pixels' centres match)
+        align_corners=False: src = max((dst + ½) · s − ½, 0)      s = 1/scale_factor, or in/out
+    then row dst gets 1 − λ at ⌊src⌋ and λ = src − ⌊src⌋ at ⌊src⌋ + 1 (clipped to the last pixel).
+    Computed in `dtype` as PyTorch computes it (float32 for float32 images).
+
+    >>> linear_weights(2, 4, None, align_corners=False)
+    array([[1.  , 0.  ],
+           [0.75, 0.25],
+           [0.25, 0.75],
+           [0.  , 1.  ]], dtype=float32)
+    """
+    dtype = np.dtype(dtype)
+    if in_size == out_size:  # PyTorch's shortcut, whatever the scale factor says
+        return np.eye(in_size, dtype=dtype)
+    dst = np.arange(out_size).astype(dtype)
+    if align_corners:
+        ratio = dtype.type(in_size - 1) / dtype.type(out_size - 1) if out_size > 1 else dtype.type(0)
+        src = dst * ratio
+    else:
+        ratio = dtype.type(1.0 / scale) if scale is not None and scale > 0 \
+            else dtype.type(in_size) / dtype.type(out_size)
+        src = np.maximum((dst + dtype.type(0.5)) * ratio - dtype.type(0.5), dtype.type(0))
+    lo = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    lam = np.clip(src - lo.astype(dtype), 0, 1).astype(dtype)
+    hi = lo + (lo < in_size - 1)
+    weights = np.zeros((out_size, in_size), dtype=dtype)
+    rows = np.arange(out_size)
+    np.add.at(weights, (rows, lo), dtype.type(1) - lam)
+    np.add.at(weights, (rows, hi), lam)
+    return weights
+
+
+def unpool_output_size(x_shape, idx_shape, kernel_size, stride, padding, output_size):
+    """max_unpool2d's (OH, OW), checked as PyTorch: by default (h − 1)·s − 2p + k per axis; an
+    explicit output_size ((OH, OW) or (N, C, OH, OW)) must lie strictly within ± stride of it."""
+    fname = "max_unpool2d"
+    if tuple(idx_shape) != tuple(x_shape):
+        raise ValueError(f"{fname}: indices of shape {tuple(idx_shape)} must have the input's "
+                         f"shape {tuple(x_shape)}")
+    kernel = ntuple(kernel_size, 2, "kernel_size", fname)
+    stride = kernel if stride is None else ntuple(stride, 2, "stride", fname)
+    padding = ntuple(padding, 2, "padding", fname)
+    if min(kernel) <= 0 or min(stride) <= 0 or min(padding) < 0:
+        raise ValueError(f"{fname}: kernel_size {kernel} and stride {stride} must be positive, "
+                         f"padding {padding} non-negative")
+    default = tuple((n - 1) * s + k - 2 * p for n, k, s, p in zip(x_shape[-2:], kernel, stride, padding))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(int(v) for v in output_size)
+        if len(size) == 4:
+            size = size[2:]
+        if len(size) != 2:
+            raise ValueError(f"{fname}: output_size should be a sequence containing 2 or 4 "
+                             f"elements, but it has a length of {len(size)}")
+        for d in range(2):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < size[d] < high:
+                raise ValueError(f'{fname}: invalid output_size "{tuple(output_size)}" (dim {d} '
+                                 f"must be between {low} and {high}, for input {tuple(x_shape)})")
+    if min(size) <= 0:
+        raise ValueError(f"{fname}: output size {size} must be positive (input {tuple(x_shape)}, "
+                         f"kernel_size={kernel}, stride={stride}, padding={padding})")
+    return size

@@ -1,5 +1,5 @@
-"""max_pool2d, avg_pool2d and upsample_nearest2d as plain numpy loops: the oracle for
-csrc/max_pool.pyx, csrc/avg_pool.pyx and csrc/upsample.pyx.
+"""max_pool2d, avg_pool2d, upsample_nearest2d and max_unpool2d as plain numpy loops: the oracle for
+csrc/max_pool.pyx, csrc/avg_pool.pyx and csrc/upsample.pyx, and for MaxUnpool2dFn (numpy only).
 
 The formulas: MaxPool2dFn, AvgPool2dFn and UpsampleNearest2dFn in tinygrad_edu/ops/pool.py (the
 windows and their padding: that file's module docstring).
@@ -131,4 +131,28 @@ def upsample_nearest2d_backward(g, src_h, src_w, in_size):
     for i, y in enumerate(src_h):
         for j, x_col in enumerate(src_w):
             grad[:, :, y, x_col] += g[:, :, i, j]
+    return grad
+
+
+def max_unpool2d_forward(x, idx, out_size):
+    """MaxUnpool2dFn's forward: each x[n,c,i,j] written at the flat position idx[n,c,i,j] of its
+    (OH, OW) plane, in order (a later write to the same place wins), zeros elsewhere."""
+    N, C = x.shape[:2]
+    out = np.zeros((N, C, out_size[0] * out_size[1]), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for value, at in zip(x[n, c].ravel(), idx[n, c].ravel()):
+                out[n, c, at] = value
+    return out.reshape(N, C, *out_size)
+
+
+def max_unpool2d_backward(g, idx):
+    """MaxUnpool2dFn's ∂L/∂x: element (i, j) reads g at the flat position idx[n,c,i,j]."""
+    N, C = g.shape[:2]
+    grad = np.zeros(idx.shape, dtype=g.dtype)
+    for n in range(N):
+        for c in range(C):
+            flat = g[n, c].ravel()
+            for p, at in enumerate(idx[n, c].ravel()):
+                grad[n, c].flat[p] = flat[at]
     return grad
