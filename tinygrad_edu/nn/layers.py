@@ -24,6 +24,8 @@ from ..ops._args import ntuple
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .activation import (ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid,  # noqa: F401
+                         Softmax, Tanh)
 from .module import Module, Parameter, Sequential
 
 
@@ -119,9 +121,7 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = ntuple(kernel_size, n, "kernel_size"), ntuple(stride, n, "stride")
         self.dilation, self.padding_mode = ntuple(dilation, n, "dilation"), padding_mode
-        if isinstance(padding, str):
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+        if isinstance(padding, str):  # 'same' with stride > 1: Keras's rule (F.same_padding)
             self.padding = padding
         else:
             self.padding = ntuple(padding, n, "padding")
@@ -141,11 +141,8 @@ class _ConvNd(Module):
         """Returns (x padded by F.pad if needed, the padding to give the conv kernel)."""
         if self.padding == "valid":
             pads = [(0, 0)] * self.n
-        elif self.padding == "same":
-            pads = []
-            for k, d in zip(self.kernel_size, self.dilation):
-                total = d * (k - 1)
-                pads.append((total // 2, total - total // 2))
+        elif self.padding == "same":  # out = ⌈in / stride⌉; an odd zero goes bottom/right
+            pads = F.same_padding(x.shape[-self.n:], self.kernel_size, self.stride, self.dilation)
         else:
             pads = [(p, p) for p in self.padding]
         symmetric = all(a == b for a, b in pads)
@@ -261,21 +258,25 @@ class AvgPool2d(Module):
 
 
 class Upsample(Module):
-    """Resize (N, C, H, W) by `scale_factor` or to `size` (nearest neighbour by default)."""
+    """Resize by `scale_factor` or to `size`: F.interpolate, mode "nearest" (default) or "bilinear"."""
 
-    def __init__(self, size=None, scale_factor=None, mode: str = "nearest"):
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                 recompute_scale_factor=None):
         super().__init__()
         if (size is None) == (scale_factor is None):
             raise ValueError("Upsample needs exactly one of size and scale_factor")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, x):
-        return F.interpolate(x, size=self.size, scale_factor=self.scale_factor, mode=self.mode)
+        return F.interpolate(x, size=self.size, scale_factor=self.scale_factor, mode=self.mode,
+                             align_corners=self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
-        if self.size is not None:
-            return f"size={self.size}, mode={self.mode!r}"
-        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        corners = "" if self.align_corners is None else f", align_corners={self.align_corners}"
+        return f"{what}, mode={self.mode!r}{corners}"
 
 
 class Flatten(Module):
@@ -390,73 +391,6 @@ class Embedding(Module):
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Activations
-# ---------------------------------------------------------------------------------------------
-class ReLU(Module):
-    def forward(self, x):
-        return F.relu(x)
-
-
-class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class ELU(Module):
-    def __init__(self, alpha: float = 1.0):
-        super().__init__()
-        self.alpha = alpha
-
-    def forward(self, x):
-        return F.elu(x, self.alpha)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
-
-
-class Sigmoid(Module):
-    def forward(self, x):
-        return F.sigmoid(x)
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return F.tanh(x)
-
-
-def _softmax_dim(dim, ndim: int, name: str) -> int:
-    if dim is not None:
-        return dim
-    warnings.warn(f"implicit dimension choice for {name} has been deprecated; pass dim=",
-                  stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1  # PyTorch's legacy rule
-
-
-class Softmax(Module):
-    def __init__(self, dim: int | None = None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        return F.softmax(x, _softmax_dim(self.dim, x.ndim, "softmax"))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Softmax):
-    def forward(self, x):
-        return F.log_softmax(x, _softmax_dim(self.dim, x.ndim, "log_softmax"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Recurrent layers: RNN (tanh/relu), LSTM, LSTMCell and RNNCell, PyTorch's names and shapes.
+"""Recurrent layers: RNN (tanh/relu), LSTM, GRU and their cells, PyTorch's names and shapes.
 
-The LSTM step, its backward through time and the Functions that compute them (LSTMCellFn for
-one step, LSTMSequenceFn for a whole layer) are in ops/rnn.py; reference/lstm.py has the same
-loop in plain numpy, the oracle of the tests.
+The LSTM and GRU steps, their backward through time and the Functions that compute them
+(LSTMCellFn/GRUCellFn for one step, LSTMSequenceFn/GRUSequenceFn for a whole layer) are in
+ops/rnn.py; reference/lstm.py has the LSTM loop in plain numpy, the oracle of the tests.
 
 >>> import tinygrad_edu.nn as nn
 >>> from tinygrad_edu import Tensor
@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..ops.rnn import LSTMCellFn, LSTMSequenceFn
+from ..ops.rnn import GRUCellFn, GRUSequenceFn, LSTMCellFn, LSTMSequenceFn
 from ..tensor import Tensor, cat, stack
 from . import functional as F
 from . import init
@@ -188,6 +188,43 @@ class LSTM(_RNNBase):
         return out, (h, c)
 
 
+class GRU(_RNNBase):
+    """Multi-layer GRU as torch.nn.GRU: gru(x, h0) → output, h_n. Gates (r, z, n) stacked in
+    weight_ih_l{k} (3H, I) and weight_hh_l{k} (3H, H), PyTorch's layout:
+
+        r = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr)      z = σ(x W_izᵀ + b_iz + h W_hzᵀ + b_hz)
+        n = tanh(x W_inᵀ + b_in + r · (h W_hnᵀ + b_hn))      h' = (1 − z) · n + z · h
+
+    Shapes as nn.RNN; each layer and direction is one GRUSequenceFn (ops/rnn.py).
+
+    >>> gru = GRU(input_size=3, hidden_size=5, num_layers=2)
+    >>> out, h = gru(Tensor.randn(7, 4, 3))
+    >>> out.shape, h.shape, gru.weight_ih_l0.shape
+    ((7, 4, 5), (2, 4, 5), (15, 3))
+    """
+
+    gates = 3
+    mode = "GRU"
+
+    def forward(self, x: Tensor, hx=None):
+        x, states, unbatched = self._prepare(x, hx)
+        if len(states) > 1:
+            raise ValueError("GRU: hx must be one tensor h0 (a GRU has no cell state)")
+        if x.dtype != self.weight_ih_l0.dtype:
+            raise TypeError(f"GRU: input dtype {x.dtype} differs from the weights' "
+                            f"{self.weight_ih_l0.dtype}; convert one (x.float() or gru.double())")
+        zeros = np.zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
+
+        def run_direction(x, params, initial):
+            h0 = initial[0] if initial else zeros
+            y = GRUSequenceFn.apply(x, h0, *params)
+            return y, (y[x.shape[0] - 1],)
+
+        out, (h,) = self._run_layers(x, states, run_direction)
+        out, (h,) = self._finish(out, [h], unbatched)
+        return out, h
+
+
 class RNN(_RNNBase):
     """Elman RNN as torch.nn.RNN: h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)
     (nonlinearity='relu' for ReLU). rnn(x, h0) → output, h_n. Built from autograd ops, one
@@ -259,6 +296,41 @@ class LSTMCell(Module):
         hc = LSTMCellFn.apply(z, c)
         h, c = hc[0], hc[1]
         return (h[0], c[0]) if unbatched else (h, c)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias_ih is not None else ", bias=False")
+
+
+class GRUCell(Module):
+    """One GRU step as torch.nn.GRUCell: cell(x, h) → h' (formulas: nn.GRU, GRUCellFn).
+    x: (B, input_size) or (input_size,); weight_ih: (3H, input_size), weight_hh: (3H, H)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.weight_ih = Parameter(np.zeros((3 * hidden_size, input_size), np.float32))
+        self.weight_hh = Parameter(np.zeros((3 * hidden_size, hidden_size), np.float32))
+        self.register_parameter("bias_ih", Parameter(np.zeros(3 * hidden_size, np.float32)) if bias else None)
+        self.register_parameter("bias_hh", Parameter(np.zeros(3 * hidden_size, np.float32)) if bias else None)
+        _uniform_parameters(self, hidden_size)
+
+    def forward(self, x: Tensor, hx=None):
+        unbatched = x.ndim == 1
+        if unbatched:
+            x = x.unsqueeze(0)
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(f"GRUCell: input of shape {x.shape}, expected (B, {self.input_size})")
+        if hx is None:
+            hx = Tensor(np.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
+        elif unbatched:
+            hx = hx.unsqueeze(0)
+        if hx.shape != (x.shape[0], self.hidden_size):
+            raise ValueError(f"GRUCell: state of shape {hx.shape}, expected "
+                             f"{(x.shape[0], self.hidden_size)}")
+        gi = F.linear(x, self.weight_ih, self.bias_ih)
+        gh = F.linear(hx, self.weight_hh, self.bias_hh)
+        h = GRUCellFn.apply(gi, gh, hx)
+        return h[0] if unbatched else h
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias_ih is not None else ", bias=False")

@@ -1,4 +1,5 @@
-"""The LSTM as Functions: one step (LSTMCellFn) and a whole layer through time (LSTMSequenceFn).
+"""The LSTM and the GRU as Functions: one step (LSTMCellFn, GRUCellFn) and a whole layer through
+time (LSTMSequenceFn, GRUSequenceFn). The GRU's formulas are above its Functions, further down.
 
 The LSTM step, with PyTorch's gate order (i, f, g, o) stacked in weight_ih (4H, I), weight_hh (4H, H):
 
@@ -172,3 +173,124 @@ class LSTMSequenceFn(Function):
         grad_w_hh = dz2.T @ h_prev if need[4] else None
         grad_b = dz2.sum(axis=0) if need[5] or need[6] else None
         return grad_x, dh_next, dc, grad_w_ih, grad_w_hh, grad_b, grad_b
+
+
+# ---------------------------------------------------------------------------------------------
+# The GRU: PyTorch's gate order (r, z, n) stacked in weight_ih (3H, I), weight_hh (3H, H)
+# ---------------------------------------------------------------------------------------------
+#   gi = x_t W_ihᵀ + b_ih,  gh = h_{t−1} W_hhᵀ + b_hh           (B, 3H), each split into r, z, n
+#   r = σ(gi_r + gh_r)    z = σ(gi_z + gh_z)    n = tanh(gi_n + r · gh_n)
+#   h_t = (1 − z) · n + z · h_{t−1}
+#
+# Backward through one step, dh = ∂L/∂h_t (from the output and from step t+1):
+#   dn = dh · (1 − z)        dz = dh · (h_{t−1} − n)         (direct path: dh · z to h_{t−1})
+#   da_n = dn · (1 − n²)     dr = da_n · gh_n
+#   ∂gi = [dr·r(1−r), dz·z(1−z), da_n]     ∂gh = [dr·r(1−r), dz·z(1−z), da_n · r]
+#   ∂h_{t−1} = dh · z + ∂gh W_hh
+# The reset gate multiplies only the hidden share gh_n (PyTorch's and cuDNN's form), which is
+# why ∂gi and ∂gh differ in the n block.
+
+
+def _gru_gates(gi, gh, hidden: int):
+    """r, z, n and the hidden share gh_n from the two (B, 3H) projections."""
+    a = gi[..., :2 * hidden] + gh[..., :2 * hidden]
+    rz = 1 / (1 + np.exp(-a))
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    gh_n = gh[..., 2 * hidden:]
+    n = np.tanh(gi[..., 2 * hidden:] + r * gh_n)
+    return r, z, n, gh_n
+
+
+def _gru_step_backward(dh, h_prev, r, z, n, gh_n):
+    """The one-step backward above: returns (∂gi, ∂gh, the direct part dh·z of ∂h_{t−1})."""
+    dn = dh * (1 - z)
+    dz = dh * (h_prev - n)
+    da_n = dn * (1 - n * n)
+    dr = da_n * gh_n
+    da_r = dr * r * (1 - r)
+    da_z = dz * z * (1 - z)
+    d_gi = np.concatenate([da_r, da_z, da_n], axis=-1)
+    d_gh = np.concatenate([da_r, da_z, da_n * r], axis=-1)
+    return d_gi, d_gh, dh * z
+
+
+class GRUCellFn(Function):
+    """One GRU step's elementwise part: gi, gh (B, 3H), h_prev (B, H) → h (B, H).
+
+    gi = x W_ihᵀ + b_ih and gh = h_prev W_hhᵀ + b_hh come from two linear layers;
+    r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n), h = (1 − z)·n + z·h_prev.
+    Backward: the one-step formulas above (∂gi, ∂gh, ∂h_prev).
+    """
+
+    rule = ("dn = g·(1−z), dz = g·(h_prev − n), da_n = dn·(1−n²), dr = da_n·gh_n;  "
+            "∂gi = [dr·r(1−r), dz·z(1−z), da_n],  ∂gh = [dr·r(1−r), dz·z(1−z), da_n·r],  "
+            "∂h_prev = g·z")
+
+    @staticmethod
+    def forward(ctx, gi, gh, h_prev):
+        r, z, n, gh_n = _gru_gates(gi, gh, h_prev.shape[-1])
+        ctx.save_for_backward(h_prev, r, z, n, gh_n)
+        return (1 - z) * n + z * h_prev
+
+    @staticmethod
+    def backward(ctx, grad):
+        h_prev, r, z, n, gh_n = ctx.saved_tensors
+        return _gru_step_backward(grad, h_prev, r, z, n, gh_n)
+
+
+class GRUSequenceFn(Function):
+    """A whole GRU layer over a sequence, forward and backward through time written out.
+
+    x: (T, B, I), h0: (B, H), w_ih: (3H, I), w_hh: (3H, H), b_ih, b_hh: (3H,) or None.
+    Returns Y (T, B, H) = h_1 … h_T (so Y[T−1] is the final state h_n).
+    The input projection gi of all steps is one product; each step adds one (B, H)×(H, 3H)
+    product; the weight gradients are single products over all steps at the end.
+    """
+
+    rule = ("backward through time, t = T … 1: dh = g_t + ∂h_t from step t+1;  ∂gi_t, ∂gh_t "
+            "by the one-step rule;  ∂h_{t−1} = dh·z + ∂gh_t W_hh;  then ∂W_ih = Σ_t ∂gi_tᵀ x_t,  "
+            "∂W_hh = Σ_t ∂gh_tᵀ h_{t−1},  ∂b_ih = Σ_t ∂gi_t,  ∂b_hh = Σ_t ∂gh_t")
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
+        steps, batch, _ = x.shape
+        hidden = h0.shape[-1]
+        gi = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 3 * hidden)
+        if b_ih is not None:
+            gi += b_ih
+        y = np.empty((steps, batch, hidden), dtype=x.dtype)
+        gates = np.empty((4, steps, batch, hidden), dtype=x.dtype)  # r, z, n, gh_n per step
+        h = h0
+        for t in range(steps):
+            gh = h @ w_hh.T
+            if b_hh is not None:
+                gh += b_hh
+            r, z, n, gh_n = _gru_gates(gi[t], gh, hidden)
+            gates[:, t] = r, z, n, gh_n
+            y[t] = (1 - z) * n + z * h  # h_t
+            h = y[t]
+        ctx.save_for_backward(x, h0, y, gates, w_ih, w_hh)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, y, gates, w_ih, w_hh = ctx.saved_tensors
+        steps, batch, hidden = y.shape
+        d_gi = np.empty((steps, batch, 3 * hidden), dtype=grad.dtype)
+        d_gh = np.empty((steps, batch, 3 * hidden), dtype=grad.dtype)
+        h_prev = np.concatenate([h0[None], y[:-1]])  # h_0 … h_{T−1}
+        dh_next = np.zeros((batch, hidden), dtype=grad.dtype)
+        for t in reversed(range(steps)):
+            r, z, n, gh_n = gates[:, t]
+            dh = grad[t] + dh_next
+            d_gi[t], d_gh[t], direct = _gru_step_backward(dh, h_prev[t], r, z, n, gh_n)
+            dh_next = direct + d_gh[t] @ w_hh
+        need = ctx.needs_input_grad
+        gi2 = d_gi.reshape(steps * batch, 3 * hidden)
+        gh2 = d_gh.reshape(steps * batch, 3 * hidden)
+        grad_x = (gi2 @ w_ih).reshape(x.shape) if need[0] else None
+        grad_w_ih = gi2.T @ x.reshape(steps * batch, -1) if need[2] else None
+        grad_w_hh = gh2.T @ h_prev.reshape(steps * batch, hidden) if need[3] else None
+        grad_b_ih = gi2.sum(axis=0) if need[4] else None
+        grad_b_hh = gh2.sum(axis=0) if need[5] else None
+        return grad_x, dh_next, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
