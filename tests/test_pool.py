@@ -422,8 +422,8 @@ IMAGE = tg.Tensor(np.zeros((1, 2, 4, 4), dtype=np.float32))
     (lambda: interpolate(IMAGE, scale_factor=0.1), ValueError, "greater than 0"),
     (lambda: interpolate(IMAGE, scale_factor=-2), ValueError, "positive"),
     (lambda: interpolate(IMAGE, scale_factor=2, align_corners=True), ValueError, "align_corners"),
-    (lambda: interpolate(tg.Tensor(np.zeros((1, 1, 2, 2, 2), np.float32)), scale_factor=2),
-     NotImplementedError, "5-D"),
+    (lambda: interpolate(tg.Tensor(np.zeros((1, 1, 2, 2, 2), np.float32)), scale_factor=2,
+                         mode="bilinear"), ValueError, "5-D"),
     (lambda: interpolate(tg.Tensor(np.zeros((4, 4), np.float32)), scale_factor=2), ValueError, r"\(4, 4\)"),
 ])
 def test_pool_bad_arguments_raise(call, error, message):
@@ -483,3 +483,24 @@ def test_interpolate_1d_scale_factor_always_counts_as_torch():
             ours = interpolate(tg.Tensor(y), scale_factor=(scale, 1.3)).data
             theirs = torch.nn.functional.interpolate(torch.tensor(y), scale_factor=(scale, 1.3)).numpy()
             np.testing.assert_array_equal(ours, theirs, err_msg=f"2-D n={n}, scale={scale}")
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("shape, kwargs", [((2, 3, 2, 3, 4), dict(scale_factor=2)),
+                                           ((1, 2, 3, 2, 5), dict(scale_factor=(1.7, 0.5, 3))),
+                                           ((2, 1, 4, 3, 2), dict(size=(3, 5, 1)))])
+def test_interpolate_volumes_like_torch(shape, kwargs, mode):
+    """5-D (N, C, D, H, W) nearest resizing: values and gradients equal torch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape)
+    t = torch.tensor(a, requires_grad=True)
+    expected = torch.nn.functional.interpolate(t, mode=mode, **kwargs)
+    x = tg.Tensor(a, requires_grad=True)
+    out = interpolate(x, mode=mode, **kwargs)
+    w = rng.standard_normal(tuple(expected.shape))
+    expected.backward(torch.tensor(w))
+    out.backward(tg.Tensor(w))
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert tg.gradcheck(lambda v: interpolate(v, mode=mode, **kwargs), [tg.Tensor(a, requires_grad=True)])

@@ -181,11 +181,14 @@ def _exercise_every_op():
         F.conv1d(x[:, :, 0], tg.randn(4, 3, 3, requires_grad=True)),
         F.conv_transpose2d(x, tg.randn(3, 2, 3, 3, requires_grad=True)),
         F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.interpolate(x, scale_factor=2),
+        F.interpolate(x, scale_factor=2, mode="bilinear"),
+        F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2),
         F.nll_loss(v.log_softmax(1), tg.Tensor(np.array([0, 1, 2, 3]))),
         F.cross_entropy(v, tg.Tensor(np.array([0, 1, 2, 3]))),
         F.binary_cross_entropy(v.sigmoid(), tg.rand(4, 5)),
         F.binary_cross_entropy_with_logits(v, tg.rand(4, 5)),
         nn.LSTMCell(5, 3)(v)[0], nn.LSTM(5, 3)(v.reshape(2, 2, 5))[0],
+        nn.GRUCell(5, 3)(v), nn.GRU(5, 3)(v.reshape(2, 2, 5))[0], nn.PReLU()(v), nn.RReLU()(v),
     ]
     assigned = tg.zeros(4, 5)
     assigned[1] = v[0] * 2        # x[i] = value with a gradient: SetItemFn

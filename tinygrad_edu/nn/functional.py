@@ -7,7 +7,7 @@ one Function of ops/, where its forward, backward and formula sit side by side:
   batch_norm        out = γ · (x − μ) / √(σ² + ε) + β       ops/norm.py        BatchNormFn
   embedding         out = W[idx]                            ops/embedding.py   EmbeddingFn
   conv1d/2d, conv_transpose2d (compiled kernels)            ops/conv.py        Conv2dFn, …
-  max_pool2d, avg_pool2d, interpolate (compiled kernels)    ops/pool.py        MaxPool2dFn, …
+  max_pool2d, avg_pool2d, max_unpool2d, interpolate        ops/pool.py        MaxPool2dFn, …
   activations                                               ops/activation.py  ReLUFn, …
 The losses live in nn/loss.py (their Functions in ops/loss.py) and are re-exported here.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import activation, conv, pool
+from ..ops._args import ntuple
 from ..ops.embedding import EmbeddingFn
 from ..ops.linear import LinearFn
 from ..ops.movement import PAD_MODES, PadFn
@@ -278,18 +279,40 @@ def _bias_shape(bias):
     return None if bias is None else bias.shape
 
 
+def same_padding(size, kernel_size, stride=1, dilation=1) -> list:
+    """Keras's padding='same': per axis (before, after) zeros for an output of ⌈size/stride⌉:
+    total = max((out − 1)·s + d·(k − 1) + 1 − size, 0), the odd zero after (bottom/right).
+
+    >>> same_padding((7, 6), (3, 3), stride=2)     # 7 → 4 rows: 1 + 1 zeros; 6 → 3 columns: 0 + 1
+    [(1, 1), (0, 1)]
+    """
+    pads, n = [], len(kernel_size)
+    for size_, k, s, d in zip(size, kernel_size, ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")):
+        if s < 1 or d < 1:
+            raise ValueError(f"same_padding: stride {stride} and dilation {dilation} must be positive")
+        total = max((-(-size_ // s) - 1) * s + d * (k - 1) + 1 - size_, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation), as torch.nn.functional.conv2d (formulas: Conv2dFn).
 
     input (N, C, H, W) or (C, H, W); weight (O, C/groups, KH, KW); bias (O,) or None;
     stride, padding, dilation: int or (h, w); padding may also be 'valid' or 'same'.
-    Returns (N, O, OH, OW), OH = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1.
+    Returns (N, O, OH, OW), OH = ⌊(H + 2p − d·(KH−1) − 1) / s⌋ + 1. padding='same' with a
+    stride > 1 (PyTorch refuses it) follows Keras: OH = ⌈H / s⌉ (see same_padding).
 
     >>> import tinygrad_edu as tg
     >>> conv2d(tg.ones(2, 3, 8, 8), tg.ones(4, 3, 3, 3), stride=2, padding=1).shape
     (2, 4, 4, 4)
+    >>> conv2d(tg.ones(1, 1, 7, 7), tg.ones(1, 1, 3, 3), stride=2, padding="same").shape
+    (1, 1, 4, 4)
     """
     _check_conv_tensors("conv2d", input, weight, bias)
+    if isinstance(padding, str) and padding == "same" and ntuple(stride, 2, "stride") != (1, 1):
+        (top, bottom), (left, right) = same_padding(input.shape[-2:], weight.shape[2:], stride, dilation)
+        input, padding = pad(input, (left, right, top, bottom)), 0   # any odd zero: bottom/right
     x, unbatched = _batched("conv2d", input, weight, 2, "(O, C/groups, KH, KW)")
     geo = conv.conv_geometry("conv2d", x.shape, weight.shape, _bias_shape(bias),
                              stride, padding, dilation, groups)
@@ -376,26 +399,38 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Nearest-neighbour resizing of (N, C, L) or (N, C, H, W), as torch.nn.functional.interpolate.
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W), as torch.nn.functional.interpolate.
 
     Give either `size` (the output's spatial size) or `scale_factor` (OH = ⌊H·scale⌋); an int or
-    a per-axis tuple. mode "nearest" (PyTorch's rule src = ⌊dst·in/out⌋) or "nearest-exact";
-    other modes raise NotImplementedError."""
+    a per-axis tuple. Modes: "nearest" (src = ⌊dst·in/out⌋), "nearest-exact", "bilinear" (4-D)
+    and "linear" (3-D) with align_corners=False (the default: src = (dst + ½)·in/out − ½) or True
+    (src = dst·(in − 1)/(out − 1), the corner pixels' centres match); others NotImplementedError.
+
+    >>> import tinygrad_edu as tg
+    >>> interpolate(tg.Tensor([[[0., 1.]]]), scale_factor=2, mode="linear").tolist()
+    [[[0.0, 0.25, 0.75, 1.0]]]
+    >>> interpolate(tg.Tensor([[[0., 1.]]]), size=4, mode="linear", align_corners=True).numpy().round(3)
+    array([[[0.   , 0.333, 0.667, 1.   ]]], dtype=float32)
+    """
     fname = "interpolate"
     x = _image(input, fname)
-    if mode not in ("nearest", "nearest-exact"):
-        raise NotImplementedError(f"{fname}: mode={mode!r} is not implemented; only 'nearest' "
-                                  "and 'nearest-exact'")
-    if align_corners is not None:
+    linear = mode in ("linear", "bilinear")
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear"):
+        raise NotImplementedError(f"{fname}: mode={mode!r} is not implemented; use 'nearest', "
+                                  "'nearest-exact', 'linear' (3-D) or 'bilinear' (4-D)")
+    if align_corners is not None and not linear:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
     if antialias:
-        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes")
-    if x.ndim == 5:
-        raise NotImplementedError(f"{fname}: 5-D (volume) input of shape {x.shape} is not implemented")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{fname}: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape "
-                         f"{x.shape}")
+        if not linear:
+            raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes")
+        raise NotImplementedError(f"{fname}: antialias=True is not implemented")
+    if x.ndim not in (3, 4, 5) or (x.ndim == 5 and linear):
+        raise ValueError(f"{fname}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or, for nearest modes, "
+                         f"5-D (N, C, D, H, W) input, got shape {x.shape}")
+    if linear and x.ndim != {"linear": 3, "bilinear": 4}[mode]:
+        raise ValueError(f"{fname}: got {x.ndim}-D input of shape {x.shape}, but {mode} mode needs "
+                         f"{'3-D (N, C, L)' if mode == 'linear' else '4-D (N, C, H, W)'} input")
     if x.dtype.kind != "f":
         raise TypeError(f"{fname}: input must be a floating point tensor, got dtype {x.dtype} "
                         f"(shape {x.shape})")
@@ -403,9 +438,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if any(s == 0 for s in x.shape[1:]):
         raise ValueError(f"{fname}: expected non-empty channel and spatial axes, got shape {x.shape}")
     out_size, scales = pool.interpolate_sizes(spatial, size, scale_factor, recompute_scale_factor, fname)
+    if linear:
+        dtype = np.float64 if x.dtype == np.float64 else np.float32
+        weights = [pool.linear_weights(n, o, s, bool(align_corners), dtype)
+                   for n, o, s in zip(spatial, out_size, scales)]
+        if x.ndim == 3:  # 1-D: resize an image of height 1
+            out = pool.UpsampleBilinear2dFn.apply(input.unsqueeze(2), np.ones((1, 1), dtype), weights[0])
+            return out.squeeze(2)
+        return pool.UpsampleBilinear2dFn.apply(input, weights[0], weights[1])
     exact = mode == "nearest-exact"
-    sources = [pool.nearest_sources(n, o, s, exact, shortcuts=x.ndim == 4)
+    sources = [pool.nearest_sources(n, o, s, exact, shortcuts=x.ndim > 3)
                for n, o, s in zip(spatial, out_size, scales)]
+    if x.ndim == 5:  # volumes: pick the source slices along D, then resize each slice's (H, W)
+        n, c = x.shape[:2]
+        slices = input[:, :, sources[0]].reshape(n, c * out_size[0], *spatial[1:])
+        out = pool.UpsampleNearest2dFn.apply(slices, sources[1], sources[2])
+        return out.reshape(n, c, *out_size)
     if x.ndim == 3:  # 1-D: resize an image of height 1
         out = pool.UpsampleNearest2dFn.apply(input.unsqueeze(2), np.zeros(1, dtype=np.int64), sources[0])
         return out.squeeze(2)
@@ -415,3 +463,33 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def upsample_nearest2d(input, size=None, scale_factor=None):
     """interpolate(input, size, scale_factor, mode="nearest") for a 4-D input."""
     return interpolate(input, size=size, scale_factor=scale_factor, mode="nearest")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d, as torch.nn.functional.max_unpool2d: each input value goes back
+    to the position `indices` names (max_pool2d's return_indices: the flat index ih·W + iw in
+    its (H, W) plane), zeros elsewhere. (C, h, w) or (N, C, h, w) → (…, OH, OW), by default
+    OH = (h − 1)·stride − 2·padding + kernel_size; `output_size` picks one of the sizes that
+    pooled to h (e.g. an odd H).
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.Tensor([[[[1., 3.], [4., 2.]]]])
+    >>> pooled, idx = max_pool2d(x, 2, return_indices=True)
+    >>> max_unpool2d(pooled, idx, 2).tolist()
+    [[[[0.0, 0.0], [4.0, 0.0]]]]
+    """
+    fname = "max_unpool2d"
+    x = _image(input, fname)
+    idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    pool.check_image(x, fname)
+    if idx.dtype != np.int64:
+        raise TypeError(f"{fname}: indices must be int64 (max_pool2d's return_indices), got "
+                        f"dtype {idx.dtype}")
+    out_size = pool.unpool_output_size(x.shape, idx.shape, kernel_size, stride, padding, output_size)
+    plane = out_size[0] * out_size[1]
+    if idx.size and (idx.min() < 0 or idx.max() >= plane):
+        raise IndexError(f"{fname}: found an invalid max index {idx.min() if idx.min() < 0 else idx.max()} "
+                         f"(output planes are of size {out_size[0]}x{out_size[1]}, input {x.shape})")
+    if x.ndim == 3:
+        return pool.MaxUnpool2dFn.apply(input.unsqueeze(0), idx[None], out_size).squeeze(0)
+    return pool.MaxUnpool2dFn.apply(input, idx, out_size)
