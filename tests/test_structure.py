@@ -189,6 +189,10 @@ def _exercise_every_op():
         F.binary_cross_entropy_with_logits(v, tg.rand(4, 5)),
         nn.LSTMCell(5, 3)(v)[0], nn.LSTM(5, 3)(v.reshape(2, 2, 5))[0],
         nn.GRUCell(5, 3)(v), nn.GRU(5, 3)(v.reshape(2, 2, 5))[0], nn.PReLU()(v), nn.RReLU()(v),
+        v.sin(), v.cos(), v.tan(), v.erf(), v.softplus(), v.floor(), v.cumsum(1),
+        v.logsumexp(1), v.gather(1, np.array([[0, 1]] * 4)), v.index_select(1, np.array([0, 2])),
+        v.scatter_add(1, np.array([[0, 1]] * 4), w[:, :2]), v.masked_fill(v.data > 0, 0.0),
+        v.repeat(2, 1), v.tril(), v.norm(), tg.einsum("ij,kj->ik", v, w),
     ]
     assigned = tg.zeros(4, 5)
     assigned[1] = v[0] * 2        # x[i] = value with a gradient: SetItemFn

@@ -17,6 +17,8 @@ It knows nothing of the Tensor API. A node is anything with these attributes (te
     _base          None, or [root, n] for a view of another node's memory: the node that owns
                    the memory and how many recorded in-place changes it had when the view was
                    last made current (tensor_inplace.py)
+    _hooks         None, or a list of functions of the node's gradient (`register_hook`), run
+                   when that gradient is complete; one that returns an array replaces it
 
 The whole algorithm:
 1. `topological_order(root)`: every node below root, each after the nodes it was made from.
@@ -32,7 +34,7 @@ import numpy as np
 
 from . import _state
 
-__all__ = ["Node", "inputs_of", "topological_order", "run_backward", "unbroadcast",
+__all__ = ["Node", "inputs_of", "topological_order", "run_backward", "run_hooks", "unbroadcast",
            "accumulate_grad"]
 
 
@@ -41,7 +43,7 @@ class Node:
     Function.apply recognises its tensor arguments by this class."""
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_version", "_history",
-                 "_base", "__weakref__")
+                 "_base", "_hooks", "__weakref__")
 
 
 def inputs_of(ctx) -> tuple:
@@ -161,8 +163,21 @@ def _input_grads(ctx, parents, grad_out: np.ndarray) -> list:
     return grads
 
 
-def run_backward(root, seed: np.ndarray, retain_graph: bool = False, on_step=None) -> None:
+def run_hooks(node, grad: np.ndarray) -> np.ndarray:
+    """The node's gradient after its hooks (`register_hook`): each may replace it."""
+    for hook in list(getattr(node, "_hooks", None) or ()):
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+def run_backward(root, seed: np.ndarray, retain_graph: bool = False, on_step=None,
+                 capture: dict | None = None) -> None:
     """Reverse-mode differentiation from `root`, whose gradient ∂L/∂root is `seed`.
+
+    capture: instead of accumulating into leaves' `.grad`, add the gradient of every node
+    whose id is a key of this dict to its value (`autograd.grad`); no `.grad` is touched.
 
     on_step(node, ctx, grad_out, inputs, input_grads), if given, is called after each local step
     with the inputs (`inputs_of(ctx)`) and the gradients that step hands to each (already summed
@@ -175,8 +190,14 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False, on_step=Non
         grad_out = collected.pop(id(node), None)
         if grad_out is None:
             continue  # no gradient reached this node
+        if getattr(node, "_hooks", None):  # register_hook: may replace the gradient
+            grad_out = run_hooks(node, grad_out)
         ctx = node._ctx
-        if ctx is None or node._retains_grad:
+        if capture is not None:
+            if id(node) in capture:
+                previous = capture[id(node)]
+                capture[id(node)] = grad_out if previous is None else previous + grad_out
+        elif ctx is None or node._retains_grad:
             accumulate_grad(node, grad_out)
         if ctx is None:
             continue

@@ -13,7 +13,8 @@ The whole engine in three ideas:
 
 Reductions and movement (sum, reshape, indexing, …) live in tensor_shape.py, the in-place
 operators (+=, x[i] = v, …) in tensor_inplace.py, the factories (zeros, randn, …) in
-tensor_factories.py; Tensor inherits them.
+tensor_factories.py, PyTorch's further methods (sin, sort, gather, norm, register_hook, …) in
+tensor_torch.py; Tensor inherits them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _state
+from .devices import split_to_args
 from .dtypes import DEFAULT_FLOAT, is_number, promote_types, result_type
 from .engine import Node, run_backward
 from .ops import activation, elementwise, matmul, movement
@@ -31,12 +33,13 @@ from .tensor_factories import FactoryMethods
 from .tensor_inplace import InplaceMethods
 from .tensor_shape import (MaxResult, ShapeMethods, _as_shape, _convert_index, _data,  # noqa: F401
                            _norm_dims)
+from .tensor_torch import TorchMethods
 
 
 # ---------------------------------------------------------------------------------------------
 # The Tensor
 # ---------------------------------------------------------------------------------------------
-class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
+class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods, TorchMethods):
     """An n-dimensional array (numpy underneath, in `.data`) with reverse-mode autograd.
 
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -82,7 +85,7 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
         self._retains_grad = False
         self._version = [0]
         self._history = None
-        self._base = None
+        self._base = self._hooks = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -97,7 +100,7 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
         t._retains_grad = False
         t._version = [0]
         t._history = None
-        t._base = None
+        t._base = t._hooks = None
         return t
 
     # -- basic properties --------------------------------------------------------------------
@@ -210,11 +213,13 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
         self._retains_grad = True
 
     # -- dtype conversion --------------------------------------------------------------------
-    def to(self, dtype) -> "Tensor":
-        """Convert to another dtype. Float → float stays differentiable."""
-        dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Convert to another dtype (to(dtype), to(device, dtype), to("cpu")): float → float
+        stays differentiable. The device can only be "cpu" (devices.py)."""
+        dtype = split_to_args(args, kwargs)
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
             return self
+        dtype = np.dtype(dtype)
         if dtype.kind == "f" and self.data.dtype.kind == "f":
             return elementwise.CastFn.apply(self, dtype)
         return Tensor._make(self.data.astype(dtype), False)
@@ -392,6 +397,8 @@ class Tensor(Node, ShapeMethods, InplaceMethods, FactoryMethods):
             raise TypeError("backward(trace=True) moved to the teaching tools: call "
                             "tinygrad_edu.explain(loss, accumulate=True), which runs this "
                             "backward pass and prints every step")
+        if self._base is not None and self._base[1] != len(self._base[0]._history or ()):
+            self._refresh_view()  # a view whose root was changed in the graph since: read it now
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: none of its "
                                "inputs had requires_grad=True (or it was made under no_grad)")

@@ -1,4 +1,4 @@
-"""Optimizers (SGD, Adam, AdamW) and the StepLR scheduler, with PyTorch's update equations.
+"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad), with PyTorch's update equations.
 
 An optimizer holds parameter groups (lists of parameters with their own lr etc.), reads each
 parameter's `.grad` in `step()` and updates `.data` in place. Parameters with
@@ -17,11 +17,11 @@ array([ 0.8, -1.6])
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 
-from .tensor import Tensor
+from ..tensor import Tensor
 
 
 def _check(name: str, value, ok: bool) -> None:
@@ -222,45 +222,99 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
 
 
-class StepLR:
-    """Multiply every group's lr by gamma every step_size epochs (call step() once per epoch):
-    lr_epoch = initial_lr · gamma^(epoch // step_size).
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), PyTorch's equations: divide g by a running root mean square of g.
 
-    >>> from tinygrad_edu import Tensor
-    >>> opt = SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
-    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
-    >>> lrs = []
-    >>> for epoch in range(5):
-    ...     lrs.append(sched.get_last_lr()[0])
-    ...     sched.step()
-    >>> lrs
-    [1.0, 1.0, 0.5, 0.5, 0.25]
+        g ← g + weight_decay · p
+        v ← α·v + (1 − α)·g²                      (square_avg)
+        centered:  ḡ ← α·ḡ + (1 − α)·g,  v̂ = v − ḡ²  (a running variance), else v̂ = v
+        momentum:  b ← momentum·b + g / (√v̂ + ε),  p ← p − lr·b
+        else:      p ← p − lr · g / (√v̂ + ε)
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1):
-        if step_size < 1:
-            raise ValueError(f"step_size must be a positive int, got {step_size}")
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self.step()
-
-    def get_last_lr(self) -> list:
-        return [g["lr"] for g in self.optimizer.param_groups]
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 maximize: bool = False):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("epsilon value", eps, 0.0 <= eps)
+        _check("momentum value", momentum, 0.0 <= momentum)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        _check("alpha value", alpha, 0.0 <= alpha)
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
 
     def step(self) -> None:
-        self.last_epoch += 1
-        factor = self.gamma ** (self.last_epoch // self.step_size)
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = base * factor
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            momentum, wd = group["momentum"], group["weight_decay"]
+            for p in self._params_with_grad(group):
+                g = -p.grad if group["maximize"] else p.grad
+                if wd:
+                    g = g + wd * p.data
+                state = self.state.setdefault(id(p), {})
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = np.zeros_like(p.data)
+                    if momentum > 0:
+                        state["momentum_buffer"] = np.zeros_like(p.data)
+                    if group["centered"]:
+                        state["grad_avg"] = np.zeros_like(p.data)
+                state["step"] += 1
+                v = state["square_avg"]
+                v *= alpha
+                v += (1 - alpha) * g * g
+                if group["centered"]:
+                    mean = state["grad_avg"]
+                    mean += (1 - alpha) * (g - mean)
+                    avg = np.sqrt(v - mean * mean) + eps
+                else:
+                    avg = np.sqrt(v) + eps
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf *= momentum
+                    buf += g / avg
+                    p.data -= lr * buf
+                else:
+                    p.data -= lr * (g / avg)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"step_size": self.step_size, "gamma": self.gamma, "last_epoch": self.last_epoch,
-                "base_lrs": list(self.base_lrs)}
 
-    def load_state_dict(self, state: dict) -> None:
-        self.step_size, self.gamma = state["step_size"], state["gamma"]
-        self.last_epoch, self.base_lrs = state["last_epoch"], list(state["base_lrs"])
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.), PyTorch's equations, t = step number: each coordinate's step
+    shrinks with the sum of its squared gradients so far.
+
+        g ← g + weight_decay · p
+        lr_t = lr / (1 + (t − 1) · lr_decay)
+        s ← s + g²                               (state_sum, starts at initial_accumulator_value)
+        p ← p − lr_t · g / (√s + ε)
+    """
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10,
+                 maximize: bool = False):
+        _check("learning rate", lr, 0.0 <= lr)
+        _check("lr_decay value", lr_decay, 0.0 <= lr_decay)
+        _check("weight_decay value", weight_decay, 0.0 <= weight_decay)
+        _check("initial_accumulator_value value", initial_accumulator_value,
+               0.0 <= initial_accumulator_value)
+        _check("epsilon value", eps, 0.0 <= eps)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+        for group in self.param_groups:  # as PyTorch, the state exists from the start
+            for p in group["params"]:
+                self.state[id(p)] = {"step": 0, "sum": np.full_like(
+                    p.data, group["initial_accumulator_value"])}
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            wd = group["weight_decay"]
+            for p in self._params_with_grad(group):
+                g = -p.grad if group["maximize"] else p.grad
+                state = self.state.setdefault(id(p), {"step": 0, "sum": np.full_like(
+                    p.data, group["initial_accumulator_value"])})  # (added to a group later)
+                state["step"] += 1
+                if wd:
+                    g = g + wd * p.data
+                lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+                state["sum"] += g * g
+                p.data -= lr * (g / (np.sqrt(state["sum"]) + group["eps"]))
