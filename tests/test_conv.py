@@ -437,6 +437,8 @@ BAD_CONV2D = [  # (input, weight, kwargs, exception, text in the message)
     (f32(2, 3, 4, 4), f32(4, 3, 3, 3), {"padding": "full"}, ValueError, "full"),
     (f32(2, 3, 4, 4), f32(4, 3, 3, 3), {"stride": 1.5}, TypeError, "1.5"),
     (f32(2, 3, 4, 4), f32(4, 3, 3, 3), {"groups": 0}, ValueError, "groups"),
+    (f32(2, 0, 4, 4), f32(4, 0, 3, 3), {}, ValueError, "non-empty"),   # torch: wrong shape
+    (f32(2, 3, 4, 4), f32(0, 3, 3, 3), {}, ValueError, "non-empty"),
     (f32(2, 3, 4, 4), f32(4, 3, 3, 3), {"bias": f32(3)}, ValueError, "(4, 3, 3, 3)"),
 ]
 

@@ -263,3 +263,24 @@ def test_inplace_program_matches_torch():
     theirs, their_grad = _run(torch, torch.tensor, x0, c0)
     np.testing.assert_allclose(ours.data, theirs.detach().numpy())
     np.testing.assert_allclose(our_grad, their_grad.numpy())
+
+
+def test_backward_from_a_view_written_through_another_view():
+    """y is a view; a write through y[1] (a view of the same memory) changes y in the graph,
+    so y.backward() must run through the write, as in PyTorch (not y's older history)."""
+    torch = pytest.importorskip("torch")
+    for index in (1, (0, np.array([], dtype=np.int64))):
+        grads = []
+        for lib, make in ((tg, lambda a: tg.Tensor(a, requires_grad=True)),
+                          (torch, lambda a: torch.tensor(a, requires_grad=True))):
+            x, v = make(np.arange(6.0).reshape(2, 3)), make(np.array([5.0]))
+            y = (x * 2).t()                                   # (3, 2), a view
+            z = y[index] if isinstance(index, int) else y[index[0]]
+            if isinstance(index, int):
+                z[0] = (v * 3)[0]
+            else:
+                z[lib.tensor(index[1]) if lib is torch else index[1]] = (v * 3)[:0]
+            y.backward(lib.ones(3, 2, dtype=lib.float64))
+            grads.append([np.asarray(t.grad) if lib is tg else t.grad.numpy() for t in (x, v)])
+        for mine, ref in zip(*grads):
+            np.testing.assert_array_equal(mine, ref)

@@ -211,6 +211,14 @@ def _check_groups(fn: str, shapes: str, groups) -> int:
     return int(groups)
 
 
+def _check_not_empty(fn: str, x_shape, w_shape, shapes: str) -> None:
+    """No channels in the input, or an empty weight, is refused (PyTorch refuses an empty
+    weight, and for an input with no channels its conv2d gives the wrong shape, (N, 0, OH, OW))."""
+    if x_shape[1] == 0 or 0 in w_shape:
+        raise ValueError(f"{fn}: the input's channels and every axis of the weight must be "
+                         f"non-empty ({shapes})")
+
+
 def _check_positive(fn: str, shapes: str, stride, dilation, padding) -> None:
     if min(stride) <= 0:
         raise ValueError(f"{fn}: stride must be positive, got {stride} ({shapes})")
@@ -247,6 +255,7 @@ def conv_geometry(fn, x_shape, w_shape, bias_shape, stride, padding, dilation,
         total_pad = tuple(2 * p for p in pad_before)
     _check_positive(fn, shapes, stride, dilation, pad_before)
     out_channels, in_per_group = w_shape[0], w_shape[1]
+    _check_not_empty(fn, x_shape, w_shape, shapes)
     if x_shape[1] != in_per_group * groups:
         raise ValueError(f"{fn}: input of shape {x_shape} has {x_shape[1]} channels, but weight of "
                          f"shape {w_shape} with groups={groups} expects {in_per_group * groups}")
@@ -285,6 +294,7 @@ def conv_transpose2d_geometry(x_shape, w_shape, bias_shape, stride, padding, out
             raise ValueError(f"{fn}: output_padding {output_padding} must be ≥ 0 and smaller than "
                              f"either stride {stride} or dilation {dilation} ({shapes})")
     in_channels, out_per_group = w_shape[0], w_shape[1]
+    _check_not_empty(fn, x_shape, w_shape, shapes)
     if x_shape[1] != in_channels:
         raise ValueError(f"{fn}: input of shape {x_shape} has {x_shape[1]} channels, but weight of "
                          f"shape {w_shape} expects {in_channels}")
