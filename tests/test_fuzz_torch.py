@@ -834,6 +834,14 @@ NAN_POSITION_DEPENDENT = {"elu"}
 ZERO_SIGN_DEPENDENT = {"amax", "amin", "max_dim", "min_dim", "max_all", "min_all"}
 
 
+# Writes into a tensor whose memory repeats (an expand): torch refuses those that write an
+# element twice (x += 1, x[:] = v), warns and then fails in backward for x[index_array] = v,
+# and allows x[0] = v. tinygrad_edu refuses them all, with torch's message and the advice to
+# clone() (`_repeats_memory` in tensor_inplace.py, tested in test_inplace.py); not drawn.
+def _repeats_memory(t) -> bool:
+    return any(stride == 0 and size > 1 for stride, size in zip(t.stride(), t.shape))
+
+
 def _holds_both_zeros(t) -> bool:
     zeros = t.detach()[t.detach() == 0]
     return bool(torch.signbit(zeros).any() and not torch.signbit(zeros).all())
@@ -855,7 +863,8 @@ def programs(draw, dtype: np.dtype):
         live = g.live(g.current)
         allowed = [n for n in SELECTED
                    if (n not in NAN_POSITION_DEPENDENT or not torch.isnan(live).any())
-                   and (n not in ZERO_SIGN_DEPENDENT or not _holds_both_zeros(live))]
+                   and (n not in ZERO_SIGN_DEPENDENT or not _holds_both_zeros(live))
+                   and (OPS[n].family != "inplace" or not _repeats_memory(live))]
         fitting = [n for n in allowed if OPS[n].accepts(shape)]
         if not allowed:
             break

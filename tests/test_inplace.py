@@ -284,3 +284,21 @@ def test_backward_from_a_view_written_through_another_view():
             grads.append([np.asarray(t.grad) if lib is tg else t.grad.numpy() for t in (x, v)])
         for mine, ref in zip(*grads):
             np.testing.assert_array_equal(mine, ref)
+
+
+def test_writes_into_an_expanded_tensor_are_refused_with_advice():
+    """One rule (tensor_inplace._repeats_memory): no write into memory that repeats, whatever
+    the index and with or without a graph; the message says to clone() first."""
+    for requires_grad in (False, True):
+        for index in ((0,), (slice(None),), (np.array([0]),), (np.array([], dtype=np.int64),)):
+            a = Tensor(np.zeros(1), requires_grad=requires_grad)
+            v = (a * 1).expand(2, 1)
+            with pytest.raises(RuntimeError, match="single memory location.*clone"):
+                v[index] = Tensor(np.ones(1))
+        with pytest.raises(RuntimeError, match="single memory location.*clone"):
+            v += 1
+        with no_grad(), pytest.raises(RuntimeError, match="single memory location"):
+            v.fill_(2.0)
+    w = (Tensor(np.zeros(1)) * 1).expand(2, 1).clone()
+    w[0] = Tensor(np.ones(1))   # after clone() it is an ordinary tensor
+    np.testing.assert_array_equal(w.data, [[1.0], [0.0]])

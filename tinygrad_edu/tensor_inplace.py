@@ -76,6 +76,10 @@ class InplaceMethods:
 
     # -- the two ways an in-place op runs ------------------------------------------------------
     def _update(self, symbol, other, recorded_op, index=None):
+        if _repeats_memory(self.data):  # PyTorch allows a few such writes (x[0] = v); not here
+            raise RuntimeError(f"{symbol}: unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location (an "
+                               "expanded view); clone() it first")
         if isinstance(other, Node) and _overlap(self.data, other.data, index):
             raise RuntimeError(f"{symbol}: unsupported operation: some elements of the input "
                                "tensor and the written-to tensor refer to a single memory "
@@ -235,6 +239,14 @@ def _cast_value(value, like):
         return value if value.dtype == like.dtype or value.dtype.kind != "f" \
             else value.to(like.dtype)
     return np.asarray(value, dtype=like.dtype)
+
+
+def _repeats_memory(a: np.ndarray) -> bool:
+    """True when some elements of a share memory (an expanded view: stride 0 on an axis of
+    size > 1). Writes into such a tensor are refused: PyTorch refuses those that write one
+    element twice (x += 1, x[:] = v), warns and fails at backward for x[index_array] = v, and
+    allows x[0] = v; one rule is easier to learn, and clone() is the way out in every case."""
+    return any(stride == 0 and size > 1 for stride, size in zip(a.strides, a.shape))
 
 
 def _overlap(target: np.ndarray, source: np.ndarray, index) -> bool:
