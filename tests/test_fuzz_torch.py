@@ -839,7 +839,7 @@ ZERO_SIGN_DEPENDENT = {"amax", "amin", "max_dim", "min_dim", "max_all", "min_all
 # and allows x[0] = v. tinygrad_edu refuses them all, with torch's message and the advice to
 # clone() (`_repeats_memory` in tensor_inplace.py, tested in test_inplace.py); not drawn.
 def _repeats_memory(t) -> bool:
-    return any(stride == 0 and size > 1 for stride, size in zip(t.stride(), t.shape))
+    return t.numel() > 0 and any(stride == 0 and size > 1 for stride, size in zip(t.stride(), t.shape))
 
 
 def _holds_both_zeros(t) -> bool:

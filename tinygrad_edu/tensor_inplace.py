@@ -246,7 +246,7 @@ def _repeats_memory(a: np.ndarray) -> bool:
     size > 1). Writes into such a tensor are refused: PyTorch refuses those that write one
     element twice (x += 1, x[:] = v), warns and fails at backward for x[index_array] = v, and
     allows x[0] = v; one rule is easier to learn, and clone() is the way out in every case."""
-    return any(stride == 0 and size > 1 for stride, size in zip(a.strides, a.shape))
+    return a.size > 0 and any(stride == 0 and size > 1 for stride, size in zip(a.strides, a.shape))
 
 
 def _overlap(target: np.ndarray, source: np.ndarray, index) -> bool:
