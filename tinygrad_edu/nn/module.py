@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from ..devices import split_to_args
 from ..tensor import Tensor
 
 
@@ -267,15 +268,22 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype) -> Module:
-        """Convert floating point parameters and buffers to `dtype` in place (float64 for
-        gradcheck); returns self."""
+    def to(self, *args, **kwargs) -> Module:
+        """Convert floating point parameters and buffers to a dtype in place (float64 for
+        gradcheck); returns self. As PyTorch: to(dtype), to(device), to(device, dtype); the
+        device can only be "cpu" (tinygrad_edu runs on the CPU)."""
+        dtype = split_to_args(args, kwargs)
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.data.dtype.kind == "f":
                 t.data = t.data.astype(dtype)
                 if t.grad is not None:
                     t.grad = t.grad.astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
         return self
 
     def double(self) -> Module:
@@ -308,6 +316,13 @@ class Module:
 
         Values may be Tensors, numpy arrays or torch tensors. With strict=True (default), a
         missing or unexpected key is an error; a shape mismatch is always an error.
+
+        The keys and layouts are PyTorch's (a promise, tested in tests/test_torch_weights.py):
+        `model.load_state_dict(torch_model.state_dict())` works for the same architecture
+        built in torch.nn, BatchNorm's running statistics and num_batches_tracked included,
+        and the recurrent layers' `weight_ih_l0`, ..., `_reverse` weights; the other way,
+        `torch_model.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in
+        model.state_dict().items()})`.
         """
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
