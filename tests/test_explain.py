@@ -419,7 +419,7 @@ def test_draw_graph_render_path_with_a_stand_in_graphviz(monkeypatch, tmp_path):
     fake = FakeGraphviz()
     monkeypatch.setitem(sys.modules, "graphviz", fake)
     assert draw_graph(L, format="svg") == b"<svg>svg</svg>"
-    assert fake.sources == [draw_graph(L)]  # the DOT text is what gets rendered
+    assert fake.sources == [draw_graph(L).picture_dot]  # the picture: a node per op too
     path = tmp_path / "g.png"
     assert draw_graph(L, format="png", path=str(path)) == str(path)
     assert path.read_bytes() == b"<svg>png</svg>"
@@ -468,3 +468,139 @@ def test_anomaly_mode_names_the_first_op_not_a_later_one():
         L = (x.sqrt() * 2).exp().sum()  # Exp, Mul are fine; Sqrt's backward divides by 0
         with pytest.raises(FloatingPointError, match="backward of Sqrt"):
             L.backward()
+
+
+# ---------------------------------------------------------------------------------------------
+# explain for matrices and convolutions: forward values, max_values, names, worked sums
+# ---------------------------------------------------------------------------------------------
+def test_header_and_steps_name_the_function_differentiated(capsys):
+    a, b, c = abc()
+    f = a * b + c
+    explain(f, names={"a": a, "b": b, "c": c, "f": f})
+    out = capsys.readouterr().out
+    assert out.startswith("backward pass from f, starting with ∂f/∂f = 1")
+    assert "∂f/∂a" in out and "∂L/" not in out.replace("formula", "").split("rule")[0]
+    steps = explain(a * b, print_steps=False)             # unnamed: it is L
+    assert steps.root_name == "L" and str(steps).startswith("backward pass from L, starting with ∂L/∂L")
+    y = a * Tensor(np.array([1.0, 2.0]))                   # a given gradient: L = Σ y·gradient
+    text = str(explain(y, gradient=np.ones(2), names={"y": y}, print_steps=False))
+    assert text.startswith("backward pass from y, starting with ∂L/∂y = [1., 1.]")
+
+
+def test_steps_show_the_forward_values_the_rule_uses(capsys):
+    a, b, c = abc()
+    s = a.sigmoid() * b
+    explain(s, names={"a": a, "b": b, "s": s})
+    out = capsys.readouterr().out
+    assert "values    t1 = 0.8808,  b = 3" in out                  # σ(2) and b, for g·b
+    assert "∂s/∂b  += g·t1 = 1·0.8808 = 0.8808" in out
+    assert "∂s/∂t1 += g·b = 1·3 = 3" in out
+    # sigmoid's rule is written with its result: that value is shown too
+    assert "values    a = 2,  t1 = 0.8808" in out
+    assert "∂s/∂a  += g·t1·(1 − t1) = 3·0.8808·(1 − 0.8808) = 0.315" in out
+
+
+def test_max_values_prints_whole_matrices_row_by_row(capsys):
+    x, y, params = two_layer_network()
+    loss = mlp_loss(x, y, *params)
+    steps = explain(loss, names={"W1": params[0], "x": x})
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if ln.strip().startswith("[") and "]" in ln]
+    assert rows, "matrix rows continue on their own lines"
+    assert "∂L/∂W1 = [[" in out and "mean" not in out.split("∂L/∂W1 =")[-1].split("\n")[0]
+    w1 = steps.gradients["W1"]
+    assert f"{w1[0, 0]:.4f}".rstrip("0")[:5] in out           # the 3×5 ∂W1 is printed in full
+    explain(loss, names={"W1": params[0]}, max_values=4)
+    short = capsys.readouterr().out
+    assert "shape (3, 5), mean" in short                       # summarised when asked
+    assert str(steps).count("\n") > 40 and steps.max_values == 40
+
+
+def test_parameters_are_named_after_their_module_path(capsys):
+    from tinygrad_edu import nn
+    import tinygrad_edu.nn.functional as F
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = Tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    loss = F.cross_entropy(net(x), Tensor(np.array([0, 1, 1, 0, 1])))
+    steps = explain(loss, names={"x": x})
+    names = {p.name for s in steps for p in s.parents}
+    assert {"0.weight", "0.bias", "2.weight", "2.bias", "x"} <= names
+    assert set(steps.leaf_gradients()) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    out = capsys.readouterr().out
+    assert "LinearFn(t5, 2.weight, 2.bias)" in out or "LinearFn(t4, 2.weight, 2.bias)" in out
+    assert "∂L/∂2.weight += gᵀ·" in out
+    # the rules as the slides write them: Linear in clean symbols, cross-entropy with its 1/N
+    linear = next(s for s in steps if s.op == "LinearFn")
+    assert "∂L/∂x = g·W" in linear.rule and "∂L/∂W = gᵀ·x" in linear.rule
+    ce = next(s for s in steps if s.op == "CrossEntropyFn")
+    assert "/ N" in ce.rule and "softmax" in ce.rule
+    names = {"first": net[0].weight}                           # given names win
+    assert "first" in {p.name for s in explain(loss, names=names, print_steps=False)
+                       for p in s.parents}
+
+
+def test_conv_step_writes_out_every_dW_sum_with_numbers():
+    import tinygrad_edu.nn.functional as F
+
+    X = Tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3), requires_grad=True)
+    W = Tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), requires_grad=True)
+    b = Tensor(np.array([0.5]), requires_grad=True)
+    h = F.conv2d(X, W, b)
+    dh = np.array([[[[1.0, -1.0], [2.0, 0.5]]]])
+    step = explain(h, gradient=dh, names={"X": X, "W": W, "b": b, "h": h}, print_steps=False)[0]
+    lines = step.details
+    assert lines[0] == ("∂W11 = X11·∂h11 + X12·∂h12 + X21·∂h21 + X22·∂h22 = "
+                        "1·1 + 2·(-1) + 4·2 + 5·0.5 = 9.5")
+    assert lines[3].startswith("∂W22 = X22·∂h11 + X23·∂h12 + X32·∂h21 + X33·∂h22") and \
+        lines[3].endswith("= 19.5")
+    assert lines[4] == "∂b1 = ∂h11 + ∂h12 + ∂h21 + ∂h22 = 1 + (-1) + 2 + 0.5 = 2.5"
+    assert lines[5] == "∂X11 = W11·∂h11 = 1·1 = 1"
+    assert any(ln.startswith("∂X22 = W22·∂h11 + W21·∂h12 + W12·∂h21 + W11·∂h22") for ln in lines)
+    # every written-out sum evaluates to the engine's number
+    for line in lines:
+        numbers = line.split(" = ")[-2].replace("(", "").replace(")", "")
+        total = sum(float(p.split("·")[0]) * float(p.split("·")[1]) if "·" in p else float(p)
+                    for p in numbers.split(" + "))
+        assert total == pytest.approx(float(line.split(" = ")[-1]))
+    assert "worked out, entry by entry" in str(step)
+
+
+def test_conv_sums_with_channels_stride_padding_use_index_notation():
+    import tinygrad_edu.nn.functional as F
+
+    rng = np.random.default_rng(1)
+    X = Tensor(rng.standard_normal((1, 2, 3, 3)), requires_grad=True)
+    W = Tensor(rng.standard_normal((2, 2, 2, 2)), requires_grad=True)
+    h = F.conv2d(X, W, stride=2, padding=1)
+    step = explain(h, gradient=rng.standard_normal(h.shape), names={"X": X, "W": W, "h": h},
+                   print_steps=False)[0]
+    dW = [ln for ln in step.details if ln.startswith("∂W[")]
+    assert len(dW) == W.data.size and dW[0].startswith("∂W[0,0,0,0] = X[0,0,")
+    for line, value in zip(dW, step.parents[1].grad.ravel()):
+        assert line.endswith(f"= {format_value(np.float64(value))}")
+    big = Tensor(rng.standard_normal((2, 3, 12, 12)), requires_grad=True)
+    k = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = F.conv2d(big, k)
+    assert explain(out, gradient=np.ones(out.shape), print_steps=False)[0].details == []
+
+
+def test_max_pool_step_says_where_each_gradient_goes():
+    import tinygrad_edu.nn.functional as F
+
+    X = Tensor(np.array([[[[1.0, 4, 2, 0], [3, 5, 1, 1], [0, 2, 6, 1], [1, 1, 2, 3]]]]),
+               requires_grad=True)
+    h = F.max_pool2d(X, 2)
+    step = explain(h, gradient=np.array([[[[0.1, 0.2], [0.3, 0.4]]]]),
+                   names={"X": X, "h": h}, print_steps=False)[0]
+    assert step.details[:4] == ["∂h11 = 0.1 → X22 (= 5, the maximum of its window)",
+                                "∂h12 = 0.2 → X13 (= 2, the maximum of its window)",
+                                "∂h21 = 0.3 → X32 (= 2, the maximum of its window)",
+                                "∂h22 = 0.4 → X33 (= 6, the maximum of its window)"]
+    assert "every other entry of ∂X is 0" in step.details[-1]
+    # overlapping windows (stride 1) that share a maximum add their gradients there
+    Y = Tensor(np.array([[[[1.0, 2, 1], [2, 9, 2], [1, 2, 1]]]]), requires_grad=True)
+    p = F.max_pool2d(Y, 2, stride=1)
+    step = explain(p, gradient=np.ones((1, 1, 2, 2)), names={"Y": Y, "p": p},
+                   print_steps=False)[0]
+    assert "∂Y22 = ∂p11 + ∂p12 + ∂p21 + ∂p22 = 4 (windows share this maximum)" in step.details

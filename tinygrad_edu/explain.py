@@ -11,27 +11,31 @@ The steps also come back as records (`BackwardStep` dataclasses) for tutorials a
 >>> steps = explain(L, names={"a": a, "b": b, "c": c, "L": L})
 backward pass from L, starting with ∂L/∂L = 1
 step 1   SumFn      L = SumFn(t5)   shapes (1,) → ()
-         incoming  ∂L/∂L = 1
-         rule      ∂(Σ x)/∂x_i = 1: every summed element receives g
-         formula   out = Σ_dims x.   ∂L/∂x = g broadcast back over the summed axes (each x_i counted once).
+         incoming  g = ∂L/∂L = 1
+         values    t5 = [49.]
+         rule      ∂(Σ x)/∂x_i = 1: every...
+         formula   out = Σ_dims x.   ∂L/∂...
          → t5  ∂L/∂t5 += [1.]
 step 2   PowFn      t5 = PowFn(t4)   shapes (1,) → (1,)
-         incoming  ∂L/∂t5 = [1.]
-         rule      ∂(aᵇ)/∂a = b·aᵇ⁻¹ (the power rule),  ∂(aᵇ)/∂b = aᵇ·ln a (the exponential rule)
-         formula   out = aᵇ.   ∂L/∂a = g · b · aᵇ⁻¹,  ∂L/∂b = g · aᵇ · ln a  (0 where a = 0 and b ≥ 0).
-         → t4  ∂L/∂t4 += [14.]
+         incoming  g = ∂L/∂t5 = [1.]
+         values    t4 = [7.]
+         rule      ∂(aᵇ)/∂a = b·aᵇ⁻¹ (the...
+         formula   out = aᵇ.   ∂L/∂a = g...
+         → t4  ∂L/∂t4 += g·2·t4^(2−1) = [1.]·2·[7.]^(2−1) = [14.]
 step 3   AddFn      t4 = AddFn(t2, c)   shapes (1,), (1,) → (1,)
-         incoming  ∂L/∂t4 = [14.]
-         rule      ∂(a+b)/∂a = 1,  ∂(a+b)/∂b = 1: a sum hands g on unchanged to both inputs
-         formula   out = a + b.   ∂L/∂a = g,  ∂L/∂b = g.
-         → t2  ∂L/∂t2 += [14.]
-         → c   ∂L/∂c  += [14.]
+         incoming  g = ∂L/∂t4 = [14.]
+         values    t2 = [6.],  c = [1.]
+         rule      ∂(a+b)/∂a = 1,  ∂(a+b)...
+         formula   out = a + b.   ∂L/∂a =...
+         → t2  ∂L/∂t2 += g = [14.]
+         → c   ∂L/∂c  += g = [14.]
 step 4   MulFn      t2 = MulFn(a, b)   shapes (1,), (1,) → (1,)
-         incoming  ∂L/∂t2 = [14.]
-         rule      ∂(a·b)/∂a = b,  ∂(a·b)/∂b = a: each factor gets g times the other factor
-         formula   out = a · b.   ∂L/∂a = g · b,  ∂L/∂b = g · a.
-         → a   ∂L/∂a  += [42.]
-         → b   ∂L/∂b  += [28.]
+         incoming  g = ∂L/∂t2 = [14.]
+         values    a = [2.],  b = [3.]
+         rule      ∂(a·b)/∂a = b,  ∂(a·b)...
+         formula   out = a · b.   ∂L/∂a =...
+         → a   ∂L/∂a  += g·b = [14.]·[3.] = [42.]
+         → b   ∂L/∂b  += g·a = [14.]·[2.] = [28.]
 gradients collected by the leaves in this pass:
   ∂L/∂a = [42.]
   ∂L/∂b = [28.]
@@ -40,6 +44,14 @@ gradients collected by the leaves in this pass:
 ['SumFn', 'PowFn', 'AddFn', 'MulFn']
 >>> steps[-1].parents[0].name, steps[-1].parents[0].grad    # ∂L/∂a = 2(ab + c)·b
 ('a', array([42.], dtype=float32))
+
+Each step shows the forward values its rule multiplies by, and the arithmetic with the numbers
+where they are small (`g·b = [14.]·[3.]`). Arrays of up to `max_values` (40) elements print in
+full, matrices row by row; a convolution or max-pool step on small inputs also writes out every
+∂W entry as its sum (`∂W11 = X11·∂h11 + X12·∂h12 + …`) and where each pooled gradient goes
+(explain_detail.py). In Jupyter the returned trace shows as a table (notebook.py), and
+`explain(loss, interactive=True)` steps through the pass on the graph picture
+(explain_widget.py).
 
 The engine (engine.py) does the work: explain only hooks into its walk (`on_step`) and records
 what each step hands on. `gradient_table` (gradient_table.py) checks each of those numbers
@@ -93,6 +105,8 @@ class ParentGradient:
     shape: tuple
     grad: np.ndarray | None  # this step's contribution to ∂L/∂input (None: needs no gradient)
     is_leaf: bool
+    value: np.ndarray | None = None  # the input's forward value (what the rule multiplies by)
+    expression: str = ""     # the contribution as a formula, numbers substituted: "g·b = 14·3"
 
 
 @dataclass
@@ -108,6 +122,9 @@ class BackwardStep:
     rule: str                     # the local rule in symbols and words
     formula: str                  # forward and backward formulas (docstring's 1st paragraph)
     parents: list = field(default_factory=list)  # ParentGradient per tensor argument
+    output_value: np.ndarray | None = None       # the op's forward result
+    details: list = field(default_factory=list)  # written-out sums (conv), routes (max-pool)
+    root: str = "L"               # the name of what is differentiated: ∂root/∂…
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -120,58 +137,111 @@ class BackwardTrace(list):
     """The list of BackwardStep records of one backward pass, plus its totals.
 
     `gradients` maps each tensor's name to its total ∂L/∂tensor in this pass (leaves and
-    intermediates alike); `str(trace)` is the printed trace.
+    intermediates alike); `str(trace)` is the printed trace, and in Jupyter the trace shows
+    as a table with the same numbers.
     """
 
-    def __init__(self, steps=(), root_name: str = "L", seed=None, gradients=None):
+    def __init__(self, steps=(), root_name: str = "L", seed=None, gradients=None,
+                 max_values: int = MAX_VALUES, symbol: str | None = None):
         super().__init__(steps)
         self.root_name = root_name
+        self.symbol = symbol or root_name  # ∂symbol/∂…: the root, or L when a gradient was given
         self.seed = seed
         self.gradients = gradients if gradients is not None else {}
+        self.max_values = max_values
         self._grad_by_id: dict = {}
         self._leaf_names: set = set()
+        self._step_ids: list = []  # per step: (id(output), [id(input) or None]) for the stepper
+        self._label: dict = {}     # id(tensor) → the name the trace uses
 
     def grad_of(self, tensor: Tensor):
         """Total ∂L/∂tensor in this pass (None if no gradient reached it)."""
         return self._grad_by_id.get(id(tensor))
 
+    def leaf_gradients(self) -> dict:
+        """name → ∂L/∂leaf for the leaves that received a gradient, in forward order."""
+        return {n: g for n, g in self.gradients.items() if n in self._leaf_names}
+
     def __str__(self) -> str:
-        lines = [format_header(self.root_name, self.seed)]
-        lines += [format_step(s) for s in self]
+        lines = [format_header(self.root_name, self.seed, self.symbol)]
+        lines += [format_step(s, self.max_values) for s in self]
         lines.append(format_footer(self))
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's hook: the steps as an HTML table (notebook.py)."""
+        from .notebook import trace_html
+        return trace_html(self)
 
-def format_header(root_name: str, seed) -> str:
-    return f"backward pass from {root_name}, starting with ∂L/∂{root_name} = {format_value(seed)}"
+
+_PAD = " " * 9  # the steps' body is indented under the op's name
+
+
+def _labelled(prefix: str, text: str) -> str:
+    """prefix + text, the text's further lines (a matrix's rows) aligned under its first."""
+    return prefix + text.replace("\n", "\n" + " " * len(prefix))
+
+
+def format_header(root_name: str, seed, symbol: str | None = None) -> str:
+    symbol = symbol or root_name
+    return (f"backward pass from {root_name}, starting with "
+            f"∂{symbol}/∂{root_name} = {format_value(seed)}")
 
 
 def format_step(s: BackwardStep, max_values: int = MAX_VALUES) -> str:
+    """The printed form of one step (see explain's docstring for an example)."""
+    def show(array):
+        return format_value(array, max_values, multiline=True)
+
     inputs = ", ".join(p.name for p in s.parents)
     shapes = ", ".join(str(p.shape) for p in s.parents)
     width = max([len(p.name) for p in s.parents] + [len(s.output)])
+    d = f"∂{s.root}/∂"
     lines = [f"step {s.step:<3d} {s.op:<10s} {s.output} = {s.op}({inputs})   "
              f"shapes {shapes} → {s.output_shape}",
-             f"         incoming  ∂L/∂{s.output} = {format_value(s.grad_output, max_values)}",
-             f"         rule      {s.rule}"]
+             _labelled(f"{_PAD}incoming  g = {d}{s.output} = ", show(s.grad_output))]
+    values = [(p.name, p.value) for p in s.parents if p.value is not None]
+    templates = _templates_of(s.op)
+    if s.output_value is not None and any(
+            p.grad is not None and p.position < len(templates) and "{out}" in templates[p.position]
+            for p in s.parents):  # σ, exp, tanh, √: their rule is written with the result
+        values.append((s.output, s.output_value))
+    shown = [(n, show(v)) for n, v in values]
+    if shown and all("\n" not in text for _, text in shown):
+        lines.append(f"{_PAD}values    " + ",  ".join(f"{n} = {text}" for n, text in shown))
+    else:
+        for i, (n, text) in enumerate(shown):
+            lines.append(_labelled(f"{_PAD}{'values' if i == 0 else '':<10s}{n} = ", text))
+    lines.append(f"{_PAD}rule      {s.rule}")
     if s.formula and s.formula != s.rule:
-        lines.append(f"         formula   {s.formula}")
+        lines.append(f"{_PAD}formula   {s.formula}")
     for p in s.parents:
+        head = f"{_PAD}→ {p.name:<{width}s}  "
         if p.grad is None:
-            what = "(no gradient needed)"
-        else:
-            what = f"∂L/∂{p.name:<{width}s} += {format_value(p.grad, max_values)}"
-        lines.append(f"         → {p.name:<{width}s}  {what}")
+            lines.append(head + "(no gradient needed)")
+            continue
+        how = f"{p.expression} = " if p.expression else ""
+        lines.append(_labelled(f"{head}{d}{p.name:<{width}s} += {how}", show(p.grad)))
+    if s.details:
+        lines.append(f"{_PAD}worked out, entry by entry:")
+        lines += [f"{_PAD}  {line}" for line in s.details]
     return "\n".join(lines)
 
 
+def _templates_of(op: str) -> tuple:
+    from .explain_detail import TEMPLATES
+    return TEMPLATES.get(op, ())
+
+
 def format_footer(trace: BackwardTrace) -> str:
-    leaves = [(n, g) for n, g in trace.gradients.items() if n in trace._leaf_names]
+    leaves = list(trace.leaf_gradients().items())
     if not leaves:
         return "(no leaf received a gradient)"
     width = max(len(n) for n, _ in leaves)
+    root = trace.symbol
     lines = ["gradients collected by the leaves in this pass:"]
-    lines += [f"  ∂L/∂{n:<{width}s} = {format_value(g)}" for n, g in leaves]
+    lines += [_labelled(f"  ∂{root}/∂{n:<{width}s} = ",
+                        format_value(g, trace.max_values, multiline=True)) for n, g in leaves]
     return "\n".join(lines)
 
 
@@ -179,6 +249,7 @@ def format_footer(trace: BackwardTrace) -> str:
 # Running the backward pass with a recorder attached
 # ---------------------------------------------------------------------------------------------
 _last_traces: dict = {}  # id(root) → (weakref to root, BackwardTrace): what explain replays
+_KEEP_VALUES = 100_000  # forward values up to this size are copied into the records
 
 
 def _remember(root: Tensor, trace: BackwardTrace) -> None:
@@ -191,26 +262,45 @@ def _recall(root: Tensor):
     return entry[1] if entry is not None and entry[0]() is root else None
 
 
+def _kept(array):
+    """A copy of a forward value for the record (big ones are not kept)."""
+    return np.array(array, copy=True) if array.size <= _KEEP_VALUES else None
+
+
 def _run_recorded(root: Tensor, seed: np.ndarray, retain_graph: bool, names=None,
-                  print_steps: bool = False, file=None) -> BackwardTrace:
+                  print_steps: bool = False, file=None, max_values: int = MAX_VALUES,
+                  symbol: str | None = None) -> BackwardTrace:
     """run_backward with a hook that turns every step into a BackwardStep (printed as it goes)."""
+    from .explain_detail import DETAILS, expressions, number_arguments
+
     out = file if file is not None else sys.stdout
-    label = tensor_names(root, names)
-    trace = BackwardTrace(root_name=label[id(root)], seed=np.array(seed, copy=True))
+    label = tensor_names(root, names, root_name="L")
+    trace = BackwardTrace(root_name=label[id(root)], seed=np.array(seed, copy=True),
+                          max_values=max_values, symbol=symbol)
     totals: dict = {}  # id(tensor) → (tensor, ∂L/∂tensor so far)
 
     def add_total(t, g):
         previous = totals.get(id(t))
-        totals[id(t)] = (t, g if previous is None else previous[1] + g)
+        totals[id(t)] = (t, g if previous is None else np.asarray(previous[1] + g))
 
+    trace._label = label
     add_total(root, trace.seed)
     if root._ctx is None:  # explain(leaf): no step at all, the seed is its gradient
         trace._leaf_names.add(trace.root_name)
     if print_steps:
-        print(format_header(trace.root_name, trace.seed), file=out)
+        print(format_header(trace.root_name, trace.seed, trace.symbol), file=out)
 
     def on_step(node, ctx, grad_out, inputs, input_grads):
         # input_grads come from the engine already summed to each input's shape and cast
+        arg_names = [None if p is None else label.get(id(p), "?") for p in inputs]
+        arg_values = [None if p is None else p.data for p in inputs]
+        number_arguments(ctx, arg_names, arg_values)  # x ** 2: the 2
+        output = label.get(id(node), "?")
+        texts = expressions(ctx.name, output, node.data, arg_names, arg_values, grad_out,
+                            input_grads)
+        detail = DETAILS.get(ctx.name)
+        details = detail(ctx, arg_names, arg_values, output, grad_out, input_grads) \
+            if detail is not None else []
         parents = []
         for position, (parent, grad) in enumerate(zip(inputs, input_grads)):
             if parent is None:
@@ -220,17 +310,20 @@ def _run_recorded(root: Tensor, seed: np.ndarray, retain_graph: bool, names=None
                 add_total(parent, grad)
                 if parent._ctx is None:
                     trace._leaf_names.add(label.get(id(parent), "?"))
-            parents.append(ParentGradient(position, label.get(id(parent), "?"),
-                                          tuple(parent.shape), grad, parent._ctx is None))
-        step = BackwardStep(step=len(trace) + 1, op=ctx.name, output=label.get(id(node), "?"),
+            parents.append(ParentGradient(position, arg_names[position], tuple(parent.shape),
+                                          grad, parent._ctx is None, _kept(parent.data),
+                                          texts[position]))
+        step = BackwardStep(step=len(trace) + 1, op=ctx.name, output=output,
                             output_shape=tuple(node.shape),
                             input_shapes=[p.shape for p in parents],
                             grad_output=np.array(grad_out, copy=True), rule=local_rule(ctx),
-                            formula=formula(ctx),
-                            parents=parents)
+                            formula=formula(ctx), parents=parents,
+                            output_value=_kept(node.data), details=details,
+                            root=trace.symbol)
         trace.append(step)
+        trace._step_ids.append((id(node), [None if p is None else id(p) for p in inputs]))
         if print_steps:
-            print(format_step(step), file=out)
+            print(format_step(step, max_values), file=out)
 
     run_backward(root, seed, retain_graph, on_step=on_step)
     trace.gradients = {label[k]: totals[k][1] for k in label if k in totals}  # forward order
@@ -267,7 +360,8 @@ def _seed_for(tensor: Tensor, gradient) -> np.ndarray:
 
 
 def explain(tensor: Tensor, gradient=None, print_steps: bool = True, names=None,
-            accumulate: bool = False, file=None, retain_graph: bool = True) -> BackwardTrace:
+            accumulate: bool = False, file=None, retain_graph: bool = True,
+            max_values: int = MAX_VALUES, interactive: bool = False):
     """Run the backward pass of `tensor` one op at a time, printing each step; returns the steps.
 
     The one entry point of the teaching tools for a traced backward:
@@ -276,15 +370,29 @@ def explain(tensor: Tensor, gradient=None, print_steps: bool = True, names=None,
     - explain(loss, accumulate=True, retain_graph=False): exactly `loss.backward()`, printed:
       the gradients land in `.grad` and the graph is freed. Explaining that graph again
       replays the trace recorded then.
+    - explain(loss, interactive=True): in Jupyter, a step-through of the backward pass (a
+      slider and Next/Back buttons over the graph picture, explain_widget.py); returns the
+      `BackwardStepper`. Elsewhere it says why not and prints the steps as usual (unless
+      print_steps=False) and returns the trace.
 
     tensor: usually the scalar loss; otherwise give `gradient` (∂L/∂tensor, same shape).
-    names: a mapping name → tensor for readable output, e.g. `names=locals()`.
+    names: a mapping name → tensor for readable output, e.g. `names=locals()`. Parameters of a
+        Module are named after their module path without it; the rest are t0, t1, …, and
+        `tensor` itself is L.
+    max_values: arrays with at most this many elements are printed in full (matrices row by
+        row), bigger ones as shape, mean and norm.
+    The result renders as an HTML table in Jupyter (same numbers as the printout).
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"explain() needs a Tensor, got {type(tensor).__name__}")
     if not tensor.requires_grad:
         raise RuntimeError("explain(): this tensor does not require grad, so it has no backward "
                            "pass (none of its inputs had requires_grad=True)")
+    if interactive:
+        from .explain_widget import step_through  # ipywidgets, only when asked for
+        trace = explain(tensor, gradient, False, names, accumulate, file, retain_graph,
+                        max_values)
+        return step_through(tensor, trace, file=file, print_steps=print_steps)
     freed = [t._ctx.name for t in graph_nodes(tensor) if t._ctx is not None and t._ctx._freed]
     if freed:
         recorded = _recall(tensor)
@@ -300,7 +408,9 @@ def explain(tensor: Tensor, gradient=None, print_steps: bool = True, names=None,
     seed = _seed_for(tensor, gradient)
     guard = contextlib.nullcontext() if accumulate else _grads_untouched(tensor)
     with guard:
-        return _run_recorded(tensor, seed, retain_graph, names, print_steps, file)
+        # with a given gradient, what is differentiated is L = Σ tensor·gradient, not tensor
+        return _run_recorded(tensor, seed, retain_graph, names, print_steps, file, max_values,
+                             None if gradient is None else "L")
 
 
 def trace_backward(root: Tensor, seed, retain_graph: bool = False, names=None,

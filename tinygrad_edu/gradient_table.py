@@ -18,7 +18,7 @@ from .explain import explain
 from .function import Function
 from .tensor import Tensor
 
-__all__ = ["GradientRow", "gradient_table", "format_gradient_table"]
+__all__ = ["GradientRow", "GradientTable", "gradient_table", "format_gradient_table"]
 
 
 @dataclass
@@ -33,6 +33,18 @@ class GradientRow:
     max_abs_diff: float      # over the checked elements
     checked: int             # how many elements were perturbed
     ok: bool                 # max_abs_diff ≤ atol + rtol·max|numeric|
+
+
+class GradientTable(list):
+    """gradient_table's result: a list of GradientRow that prints as the text table and shows
+    in Jupyter as an HTML table (same numbers)."""
+
+    def __str__(self) -> str:
+        return format_gradient_table(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import gradient_table_html
+        return gradient_table_html(self)
 
 
 class _Tape:
@@ -86,13 +98,15 @@ def gradient_table(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     more than `max_elements` elements have a random sample of that many elements checked.
     Ops must be deterministic (dropout is, here: its mask is an argument, replayed as is).
 
-    Returns one GradientRow per tensor (inputs and intermediates, forward order).
+    Returns a GradientTable: one GradientRow per tensor (inputs and intermediates, forward
+    order), printed as a text table and shown in Jupyter as an HTML table.
 
-    >>> from tinygrad_edu.tensor import Tensor
-    >>> x = Tensor([0.5, -1.0], requires_grad=True)
-    >>> rows = gradient_table(lambda x: (x.tanh() * x).sum(), [x], print_table=False)
-    >>> [(r.name, r.op, r.ok) for r in rows]
-    [('x', 'input', True), ('t1', 'TanhFn', True), ('t2', 'MulFn', True), ('t3', 'SumFn', True)]
+    Examples:
+        >>> from tinygrad_edu.tensor import Tensor
+        >>> x = Tensor([0.5, -1.0], requires_grad=True)
+        >>> rows = gradient_table(lambda x: (x.tanh() * x).sum(), [x], print_table=False)
+        >>> [(r.name, r.op, r.ok) for r in rows]
+        [('x', 'input', True), ('t1', 'TanhFn', True), ('t2', 'MulFn', True), ('t3', 'SumFn', True)]
     """
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     copies = [Tensor(t.data.astype(np.float64), requires_grad=t.requires_grad)
@@ -128,7 +142,7 @@ def gradient_table(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     def loss(values) -> float:
         return float(np.sum(values[id(out)].astype(np.float64) * weights))
 
-    rows = []
+    rows = GradientTable()
     for t in graph_nodes(out):
         if not t.requires_grad:
             continue

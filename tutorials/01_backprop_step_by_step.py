@@ -36,6 +36,7 @@
 import numpy as np
 
 import tinygrad_edu as tg
+import tinygrad_edu.nn.functional as F
 from tinygrad_edu import tutorial_utils as tu
 from tinygrad_edu.draw import draw_graph
 from tinygrad_edu.explain import explain
@@ -145,13 +146,48 @@ for name in ("Z1", "H", "S"):
     print(f"forward: {name} =\n{inter[name].data}")
 print(f"forward: loss L = {L.item():.4f}   (guessing uniformly would give log {C} = {np.log(C):.4f})")
 names = {**P, **inter, "X": X}
-explain(L, names=names, accumulate=True)   # big tensors are summarised by shape, mean and norm
-# The graph itself, as Graphviz DOT text (render it with `dot -Tpng` or at any online viewer):
-(args.out / "01_two_layer_graph.dot").write_text(draw_graph(L, names=names))
-print("graph written to", args.out / "01_two_layer_graph.dot")
+# Every matrix here has at most 40 entries, so explain prints them in full (max_values=40):
+# compare ReLU's mask, ∂W1 and ∂W2 with the formulas above. In a notebook the same steps show
+# as a table (the trace is the cell's result); as a script they are printed.
+trace = explain(L, names=names, accumulate=True, print_steps=not tu.in_notebook())
+trace
 
 # %% [markdown]
-# The same gradients with plain numpy, following the formulas above line by line:
+# ### The graph, inline
+#
+# `draw_graph` returns the graph's DOT text, which a notebook shows as a picture: a box per
+# tensor (name, shape, value and `.grad`; leaves in blue, the loss in orange) and an oval per
+# op. Graphviz draws it when installed, else networkx and matplotlib do.
+
+# %%
+graph = draw_graph(L, names=names)
+(args.out / "01_two_layer_graph.dot").write_text(graph)   # the same object is the DOT text
+print("graph written to", args.out / "01_two_layer_graph.dot")
+graph
+
+# %% [markdown]
+# ### Stepping through the backward pass
+#
+# `explain(L, interactive=True)` shows a slider and Back/Next buttons in a notebook: at each
+# step the current op is highlighted, the edges it sends gradients along turn red, every box
+# shows the gradient it has collected so far, and the panel under the picture does the
+# arithmetic of that step with the numbers. (Run as a script, it says so and carries on.)
+# The stepper can also be moved from code: here, the picture after the step that
+# differentiated $S = HW_2 + b_2$ with respect to $HW_2$ and $b_2$.
+
+# %%
+stepper = explain(L, names=names, interactive=True, print_steps=False)
+if tu.in_notebook():
+    from IPython.display import display
+
+    stepper.go([s.output for s in stepper.trace].index("S"))   # or stepper.next() / .back()
+    print(stepper.panel_text())
+    display(stepper.graph())
+
+# %% [markdown]
+# ### The same gradients by hand
+#
+# With plain numpy, following the formulas above line by line:
 
 # %%
 def hand_gradients(X, labels, W1, b1, W2, b2):
@@ -174,6 +210,44 @@ max_diff = max(np.max(np.abs(by_hand[k] - P[k].grad)) for k in P)
 for k in P:
     print(f"∂L/∂{k}: engine vs hand, max |difference| = {np.max(np.abs(by_hand[k] - P[k].grad)):.2e}")
 assert max_diff < 1e-10, max_diff
+
+# %% [markdown]
+# ## 3b. A convolution, entry by entry
+#
+# The slides' example: a $3\times3$ input $X$, a $2\times2$ kernel $W$, so $h$ is $2\times2$ and
+# $h_{11} = X_{11}W_{11} + X_{12}W_{12} + X_{21}W_{21} + X_{22}W_{22}$. Backward, every kernel
+# entry collects the input pixels it was multiplied with, each times the gradient of the output
+# it helped make: $\partial W_{11} = X_{11}\,\partial h_{11} + X_{12}\,\partial h_{12} +
+# X_{21}\,\partial h_{21} + X_{22}\,\partial h_{22}$. On inputs this small `explain` writes
+# every such sum out with its numbers (and the sums for $\partial b$ and $\partial X$).
+
+# %%
+X_img = tg.Tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3), requires_grad=True)  # X11…X33 = 1…9
+W_k = tg.Tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), requires_grad=True)
+h = F.conv2d(X_img, W_k)
+dh = np.array([[[[1.0, -1.0], [2.0, 0.5]]]])             # ∂L/∂h arriving from above
+conv_trace = explain(h, gradient=dh, names={"X": X_img, "W": W_k, "h": h})
+dW_by_hand = [[float(sum(X_img.data[0, 0, i + m, j + k] * dh[0, 0, i, j]
+                         for i in range(2) for j in range(2)))
+               for k in range(2)] for m in range(2)]
+conv_dW_matches = bool(np.allclose(conv_trace.gradients["W"][0, 0], dW_by_hand))
+print("∂W by the written-out sums:", dW_by_hand, " matches the engine:", conv_dW_matches)
+assert conv_dW_matches
+
+# %% [markdown]
+# ## 3c. Max-pooling: where each gradient goes
+#
+# A $2\times2$ max-pool keeps the largest of each window, so backward hands each pooled gradient
+# to the one input pixel that was its window's maximum; every other pixel gets 0.
+
+# %%
+X_pool = tg.Tensor(np.array([[[[1.0, 4, 2, 0], [3, 5, 1, 1], [0, 2, 6, 1], [1, 1, 2, 3]]]]),
+                   requires_grad=True)
+pooled = F.max_pool2d(X_pool, 2)
+pool_trace = explain(pooled, gradient=np.array([[[[0.1, 0.2], [0.3, 0.4]]]]),
+                     names={"X": X_pool, "h": pooled})
+pool_routes_ok = bool(np.count_nonzero(pool_trace.gradients["X"]) == 4)
+assert pool_routes_ok
 
 # %% [markdown]
 # ## 4. gradcheck: the engine against finite differences
@@ -268,4 +342,5 @@ tu.save_figure(fig, args, "01_spiral_training")
 # %%
 tu.report("01_backprop_step_by_step", args, {
     "max_abs_diff_engine_vs_hand": max_diff, "gradcheck": bool(gradcheck_ok),
+    "conv_dW_sums_match": conv_dW_matches, "max_pool_routes_ok": pool_routes_ok,
     "initial_loss": losses[0], "final_loss": losses[-1], "train_accuracy": train_accuracy})

@@ -192,10 +192,10 @@ class Loader:
             if path and self._place(path, kind, value):
                 return path
         base = _identifier(paths[-1])
-        k = 0
-        while not self._place(f"{base}_{k}", kind, value):
-            k += 1
-        return f"{base}_{k}"
+        for k in range(10_000):  # base_0, base_1, …: the first free name
+            if self._place(f"{base}_{k}", kind, value):
+                return f"{base}_{k}"
+        raise RuntimeError(f"load: found no free name for a {kind} near {paths[-1]!r}")
 
     def layer(self, node, module: Module, params=(), inputs=(0,), state=None, claimed=()):
         """Make `module` a layer of the model, its weights copied from the node's initialisers:

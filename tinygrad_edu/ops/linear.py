@@ -15,7 +15,8 @@ class LinearFn(Function):
     ∂L/∂b = Σ g        summed over all leading axes → (out,)
     """
 
-    rule = "∂L/∂x = g·W,  ∂L/∂W = gᵀ·x,  ∂L/∂b = Σ_rows g   (out = x·Wᵀ + b)"
+    rule = ("out = x·Wᵀ + b, so with g = ∂L/∂out (N×out):  ∂L/∂x = g·W (N×in),  "
+            "∂L/∂W = gᵀ·x (out×in),  ∂L/∂b = Σ_n g_n (out)")
 
     @staticmethod
     def forward(ctx, x, weight, bias):

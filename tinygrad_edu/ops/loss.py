@@ -84,8 +84,8 @@ class CrossEntropyFn(Function):
     mean reduction every loss_n is divided by N (by Σ_n w[t_n] with class weights).
     """
 
-    rule = ("∂L/∂z_n = w[t_n]·(softmax(z_n) − one_hot(t_n))·g / N   "
-            "(the mean over the N samples; N → Σ_n w[t_n] with class weights)")
+    rule = ("∂L/∂z_n = g·(softmax(z_n) − onehot(t_n)) / N: the mean's 1/N reaches every row "
+            "(with class weights w: g·w[t_n]·(softmax(z_n) − onehot(t_n)) / Σ_n w[t_n])")
 
     @staticmethod
     def forward(ctx, z, target, class_weight, ignore_index, reduction):
