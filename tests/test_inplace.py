@@ -302,3 +302,14 @@ def test_writes_into_an_expanded_tensor_are_refused_with_advice():
     w = (Tensor(np.zeros(1)) * 1).expand(2, 1).clone()
     w[0] = Tensor(np.ones(1))   # after clone() it is an ordinary tensor
     np.testing.assert_array_equal(w.data, [[1.0], [0.0]])
+
+
+def test_write_of_x_into_its_own_unsqueezed_element_like_torch():
+    """x[0, None] = x for x of shape (1,): PyTorch's unsqueeze keeps x's strides, so each element
+    reads itself and torch allows it; numpy's None axis has stride 0, which must not count."""
+    torch = pytest.importorskip("torch")
+    for make, lib in ((lambda: Tensor(np.array([3.0])), tg), (lambda: torch.tensor([3.0]), torch)):
+        x = make()
+        with lib.no_grad():
+            x[0, None] = x
+        assert float(x[0]) == 3.0

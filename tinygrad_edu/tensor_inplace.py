@@ -279,7 +279,18 @@ def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
     """The same address, shape and strides (every axis's, as torch compares them: y[::2] of a
     (1, 1) y has other strides than y, so `y[::2] = y` counts as a partial overlap there)."""
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-            and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
+            and a.shape == b.shape and _torch_strides(a) == _torch_strides(b) and a.dtype == b.dtype)
+
+
+def _torch_strides(a: np.ndarray) -> tuple:
+    """a's strides as PyTorch would have them: numpy gives an axis made by None stride 0, PyTorch's
+    unsqueeze gives it the stride of the axis after it times that axis's size (x[0, None] of a
+    (1,) x has x's own strides in PyTorch)."""
+    strides = list(a.strides)
+    for i in reversed(range(a.ndim)):
+        if a.shape[i] == 1 and strides[i] == 0:
+            strides[i] = a.shape[i + 1] * strides[i + 1] if i + 1 < a.ndim else a.itemsize
+    return tuple(strides)
 
 
 def _same_elements(target: np.ndarray, source: np.ndarray) -> bool:
