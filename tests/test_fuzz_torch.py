@@ -936,8 +936,10 @@ def run(program: Program, L: Lib, wobble: int = 0) -> Outcome:
         if out.requires_grad:
             rng = np.random.default_rng(program.seed)
             w = rng.uniform(0.5, 2.0, out.shape) * rng.choice([-1.0, 1.0], out.shape)
+            w = w.astype(outcome.value.dtype)
+            w = w * wobble_factor(w, wobble)  # moves the rounding of sums that cancel in backward
             try:
-                out.backward(L.const(w.astype(outcome.value.dtype)))
+                out.backward(L.const(w))
             except Exception as err:
                 outcome.error, outcome.message = "backward", f"{type(err).__name__}: {err}"
                 return outcome
@@ -947,6 +949,7 @@ def run(program: Program, L: Lib, wobble: int = 0) -> Outcome:
 
 def wobble_factor(a: np.ndarray, k: int) -> np.ndarray:
     """1 + 8·eps·h(a), h ∈ [−1, 1) a hash of each value and of k (k = 0: 1, no change).
+    Applied to the inputs, every computed value and the weights w of out.backward(w).
 
     Two libraries that sum in different orders, or whose exp or tanh is off by an ulp, differ
     by rounding; how much that shows in the output depends on the program (cancellation, as in
