@@ -187,9 +187,6 @@ class Graph(str):
         self._svg = None
         return self
 
-    def __str__(self) -> str:
-        return str.__str__(self)
-
     def to_svg(self, engine: str = "auto") -> str:
         """The picture as SVG text. engine: "graphviz", "matplotlib" (networkx layout) or
         "auto" (Graphviz when it is installed, else matplotlib)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from html import escape
 
-from .display import html_value
+from .display import MAX_VALUES, html_value
 
 __all__ = ["in_notebook", "trace_html", "step_html", "gradient_table_html"]
 
@@ -78,7 +78,7 @@ def trace_html(trace) -> str:
     return _STYLE + head + table + foot
 
 
-def gradient_table_html(rows, max_values: int = 12) -> str:
+def gradient_table_html(rows, max_values: int = MAX_VALUES) -> str:
     """gradient_table's rows as an HTML table: analytic next to numeric, the gap, ok."""
     import numpy as np
 

@@ -144,10 +144,17 @@ def save(state_dict, path) -> None:
             raise TypeError(f"state_dict keys must be strings, got {key!r}")
         _member_name(key)
         arrays[key] = _to_array(key, value)
-    target = os.path.realpath(os.fspath(path))  # through symlinks: replace the file, not the link
+    write_atomically(path, lambda f: _write_npz(f, arrays), "save to")
+
+
+def write_atomically(path, write, what: str = "write") -> None:
+    """Write a file so that readers see the old one or the new one, never half: `write(f)`
+    fills a temporary file next to it, which is then renamed over it (also used by onnx.export).
+    Through a symbolic link the file it points to is replaced, not the link."""
+    target = os.path.realpath(os.fspath(path))
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot save to {os.fspath(path)}: the directory {directory} "
+        raise FileNotFoundError(f"cannot {what} {os.fspath(path)}: the directory {directory} "
                                 "does not exist")
     _remove_stale_temp_files(target)
     tmp = os.path.join(directory,
@@ -155,7 +162,7 @@ def save(state_dict, path) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         try:

@@ -13,15 +13,13 @@
 from __future__ import annotations
 
 import os
-import secrets
-import stat
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
 from ..nn import Module
-from ..serialize import _fsync_directory, _remove_stale_temp_files, _temp_prefix
+from .. import serialize
 from ..tensor import Tensor
 from . import _export_more_ops, _export_ops, _trace
 
@@ -241,30 +239,5 @@ def export(model: Module, example_input, path, opset: int | None = None,
 
 
 def write_atomically(data: bytes, path) -> None:
-    """Write `data` to a temporary file next to `path` and rename it over `path` (as
-    tinygrad_edu.save does): readers see the old file or the new one, never a half."""
-    target = os.path.realpath(os.fspath(path))
-    directory = os.path.dirname(target)
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot write {os.fspath(path)}: the directory {directory} "
-                                "does not exist")
-    _remove_stale_temp_files(target)
-    tmp = os.path.join(directory, f"{_temp_prefix(target)}{os.getpid()}.{secrets.token_hex(4)}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
+    """Write `data` to `path` as tinygrad_edu.save does: readers see the old file or the new one."""
+    serialize.write_atomically(path, lambda f: f.write(data))
