@@ -1,13 +1,11 @@
 """Builds the compiled kernels: every csrc/NAME.pyx becomes the module tinygrad_edu._C.NAME.
 
 A .pyx file that needs plain C next to it names it in its header
-(`# distutils: sources = csrc/NAME_impl.c`). OpenMP is used when the compiler supports it and
-left out (the loops then run on one thread) when it does not.
+(`# distutils: sources = csrc/NAME_impl.c`). No OpenMP: the kernels release the GIL and run on
+the one pool of threads in tinygrad_edu/threads.py, so the build needs only a C compiler.
 """
 
 import os
-import sys
-import tempfile
 from glob import glob
 
 import numpy as np
@@ -18,29 +16,10 @@ from setuptools.command.build_ext import build_ext
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def compiler_supports_openmp(compiler) -> bool:
-    """Compile and link a tiny OpenMP program; True when that works."""
-    with tempfile.TemporaryDirectory() as tmp:
-        source = os.path.join(tmp, "probe.c")
-        with open(source, "w") as f:
-            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n")
-        try:
-            objects = compiler.compile([source], output_dir=tmp, extra_postargs=["-fopenmp"])
-            compiler.link_executable(objects, "probe", output_dir=tmp, extra_postargs=["-fopenmp"])
-        except Exception:  # any compile or link failure: build without OpenMP
-            return False
-    return True
-
-
 class BuildExt(build_ext):
     def build_extensions(self):
-        use_openmp = sys.platform != "win32" and compiler_supports_openmp(self.compiler)
-        print(f"tinygrad_edu: building with OpenMP: {use_openmp}")
         for ext in self.extensions:
             ext.extra_compile_args += ["-O3"]
-            if use_openmp:
-                ext.extra_compile_args += ["-fopenmp"]
-                ext.extra_link_args += ["-fopenmp"]
         super().build_extensions()
 
 

@@ -106,7 +106,7 @@ def run(quick: bool = False) -> None:
                 "ratio = our time / theirs, lower is better)",
                 ["case", "fast", "direct", "torch", "numpy", "fast/torch", "fast/numpy", "direct/fast"],
                 rows)
-    print(f"fast path threads: {max_pool.fast_threads()}")
+    print(f"threads: {tg.get_num_threads()}")
 
 
 if __name__ == "__main__":

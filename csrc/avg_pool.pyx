@@ -9,12 +9,12 @@ tinygrad_edu/reference/pool.py.
 avg_pool2d_forward and avg_pool2d_backward check their arguments, then run one of two loops that
 give the same numbers (the same additions in the same order):
 - `_direct`: reads like the formula, window by window, one thread;
-- `_fast`:   one (n, c) plane per task across the cores (prange), window bounds clipped once
+- `_fast`:   ranges of (n, c) planes across the cores (parallel_for), window bounds clipped once
              instead of tested per element, a special loop for 2×2 / stride-2 windows; backward
              writes (or zeroes) one plane at a time while it is in cache instead of zeroing the
              whole gradient up front.
-_avg_pool2d_forward / _avg_pool2d_backward pick the loop, Cython its float or double version (from
-the arrays' dtype).
+_avg_pool2d_forward / _avg_pool2d_backward pick the loop (the fast one over planes p0 … p1−1),
+Cython its float or double version (from the arrays' dtype).
 """
 
 include "pool_common.pxi"
@@ -42,7 +42,13 @@ def avg_pool2d_forward(x, kernel, stride, padding, out_size, bint count_include_
     out = np.zeros((x.shape[0], x.shape[1], OH, OW), dtype=x.dtype)
     if x.size == 0:
         return out
-    _avg_pool2d_forward(x, out, *kernel, *stride, *padding, count_include_pad, divisor, fast)
+    window = (*kernel, *stride, *padding, count_include_pad, divisor)
+    planes = x.shape[0] * x.shape[1]
+    if fast:
+        parallel_for(lambda p0, p1: _avg_pool2d_forward(x, out, *window, True, p0, p1),
+                     planes, x.size + out.size)
+    else:
+        _avg_pool2d_forward(x, out, *window, False, 0, planes)
     return out
 
 
@@ -56,7 +62,13 @@ def avg_pool2d_backward(g, in_size, kernel, stride, padding, bint count_include_
     if g.size == 0:
         return np.zeros((g.shape[0], g.shape[1], H, W), dtype=g.dtype)
     grad = (np.empty if fast else np.zeros)((g.shape[0], g.shape[1], H, W), dtype=g.dtype)
-    _avg_pool2d_backward(g, grad, *kernel, *stride, *padding, count_include_pad, divisor, fast)
+    window = (*kernel, *stride, *padding, count_include_pad, divisor)
+    planes = g.shape[0] * g.shape[1]
+    if fast:
+        parallel_for(lambda p0, p1: _avg_pool2d_backward(g, grad, *window, True, p0, p1),
+                     planes, grad.size + g.size)
+    else:
+        _avg_pool2d_backward(g, grad, *window, False, 0, planes)
     return grad
 
 
@@ -66,20 +78,24 @@ def avg_pool2d_backward(g, in_size, kernel, stride, padding, bint count_include_
 # ---------------------------------------------------------------------------------------------
 def _avg_pool2d_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                         Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                        Py_ssize_t pw, bint count_include_pad, Py_ssize_t divisor, bint fast):
+                        Py_ssize_t pw, bint count_include_pad, Py_ssize_t divisor, bint fast,
+                        Py_ssize_t p0, Py_ssize_t p1):
     with nogil:
         if fast:
-            _avg_pool2d_forward_fast(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
+            _avg_pool2d_forward_fast(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor,
+                                     p0, p1)
         else:
             _avg_pool2d_forward_direct(x, out, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
 
 
 def _avg_pool2d_backward(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] grad,
                          Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph,
-                         Py_ssize_t pw, bint count_include_pad, Py_ssize_t divisor, bint fast):
+                         Py_ssize_t pw, bint count_include_pad, Py_ssize_t divisor, bint fast,
+                         Py_ssize_t p0, Py_ssize_t p1):
     with nogil:
         if fast:
-            _avg_pool2d_backward_fast(g, grad, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
+            _avg_pool2d_backward_fast(g, grad, kh, kw, sh, sw, ph, pw, count_include_pad, divisor,
+                                      p0, p1)
         else:
             _avg_pool2d_backward_direct(g, grad, kh, kw, sh, sw, ph, pw, count_include_pad, divisor)
 
@@ -205,16 +221,15 @@ cdef inline void avg_plane_2x2(const floating* x, floating* out, Py_ssize_t W, P
 cdef void _avg_pool2d_forward_fast(
         const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out, Py_ssize_t kh, Py_ssize_t kw,
         Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint count_include_pad,
-        Py_ssize_t divisor_override) noexcept nogil:
+        Py_ssize_t divisor_override, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
     cdef Py_ssize_t H = x.shape[2], W = x.shape[3], OH = out.shape[2], OW = out.shape[3]
-    cdef Py_ssize_t planes = x.shape[0] * x.shape[1], p
+    cdef Py_ssize_t p
     cdef bint is_2x2 = (kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
                         and 2 * OH <= H and 2 * OW <= W)
     cdef floating divisor_2x2 = divisor_override if divisor_override > 0 else 4
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* outs = &out[0, 0, 0, 0]
-    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
-                    num_threads=threads_for(planes, H * W)):
+    for p in range(p0, p1):
         if is_2x2:
             avg_plane_2x2(xs + p * H * W, outs + p * OH * OW, W, OH, OW, divisor_2x2)
         else:
@@ -271,18 +286,17 @@ cdef inline void avg_plane_backward_2x2(const floating* g, floating* grad, Py_ss
 cdef void _avg_pool2d_backward_fast(
         const floating[:, :, :, ::1] g, floating[:, :, :, ::1] grad, Py_ssize_t kh, Py_ssize_t kw,
         Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, bint count_include_pad,
-        Py_ssize_t divisor_override) noexcept nogil:
+        Py_ssize_t divisor_override, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
     """grad uninitialised: every element is written."""
     cdef Py_ssize_t H = grad.shape[2], W = grad.shape[3], OH = g.shape[2], OW = g.shape[3]
-    cdef Py_ssize_t planes = grad.shape[0] * grad.shape[1], p
+    cdef Py_ssize_t p
     # the 2x2 loop covers all but at most one trailing row and column
     cdef bint is_2x2 = (kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
                         and 2 * OH <= H <= 2 * OH + 1 and 2 * OW <= W <= 2 * OW + 1)
     cdef floating divisor_2x2 = divisor_override if divisor_override > 0 else 4
     cdef const floating* gs = &g[0, 0, 0, 0]
     cdef floating* grads = &grad[0, 0, 0, 0]
-    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
-                    num_threads=threads_for(planes, H * W)):
+    for p in range(p0, p1):
         if is_2x2:
             avg_plane_backward_2x2(gs + p * OH * OW, grads + p * H * W, H, W, OH, OW, divisor_2x2)
         else:

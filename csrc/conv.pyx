@@ -21,18 +21,17 @@ fast path (conv2d_forward_fast, conv2d_grad_input_fast, conv2d_grad_weight_fast,
     ∂X  = col2im(Wᵀ @ ∂h)   (col2im adds each column back where im2col took it from)
 
 The output sizes are arguments, so padding='same' (even kernels) and output_padding need no
-special case: positions outside X are skipped. The direct loops run over the batch with prange
-(∂W's over the output channels); the fast path's copies run in Python threads (see below).
+special case: positions outside X are skipped. Both paths share one pool of threads
+(tinygrad_edu/threads.py, parallel_for): the direct loops over ranges of the batch (∂W's over
+ranges of output channels), the fast path's copies over ranges of the batch.
 """
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from tinygrad_edu.threads import parallel_for
+
 cimport numpy as cnp
 from cython cimport floating
-from cython.parallel cimport prange
 
 cnp.import_array()
 
@@ -107,14 +106,14 @@ cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride, Py_ssiz
 # ---------------------------------------------------------------------------------------------
 cdef void _conv2d_forward_direct(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
                                  const floating[::1] b, floating[:, :, :, ::1] h,
-                                 Geometry g) noexcept nogil:
-    """h = b + the sum over c, m, k of W·X (Conv2dFn's formula for h), one sample per task."""
+                                 Geometry g, Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
+    """h = b + the sum over c, m, k of W·X (Conv2dFn's formula for h), samples n0 … n1−1."""
     cdef Py_ssize_t N = h.shape[0], O = h.shape[1], OH = h.shape[2], OW = h.shape[3]
     cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
     cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
     cdef floating weight
-    for n in prange(N, schedule="dynamic"):
+    for n in range(n0, n1):
         for o in range(O):
             for i in range(OH):
                 for j in range(OW):
@@ -137,14 +136,15 @@ cdef void _conv2d_forward_direct(const floating[:, :, :, ::1] x, const floating[
 
 cdef void _conv2d_grad_input_direct(const floating[:, :, :, ::1] dh,
                                     const floating[:, :, :, ::1] w, floating[:, :, :, ::1] dx,
-                                    Geometry g) noexcept nogil:
-    """∂X += W·∂h at the positions h's sum read (Conv2dFn's formula for ∂X); dx starts at zero."""
+                                    Geometry g, Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
+    """∂X += W·∂h at the positions h's sum read (Conv2dFn's formula for ∂X); dx starts at zero.
+    Samples n0 … n1−1."""
     cdef Py_ssize_t N = dh.shape[0], O = dh.shape[1], OH = dh.shape[2], OW = dh.shape[3]
     cdef Py_ssize_t H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t C_g = w.shape[1], KH = w.shape[2], KW = w.shape[3], O_g = O // g.groups
     cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
     cdef floating weight
-    for n in prange(N, schedule="dynamic"):
+    for n in range(n0, n1):
         for o in range(O):
             for c in range(C_g):
                 c_in = (o // O_g) * C_g + c
@@ -164,14 +164,14 @@ cdef void _conv2d_grad_input_direct(const floating[:, :, :, ::1] dh,
 
 cdef void _conv2d_grad_weight_direct(const floating[:, :, :, ::1] x,
                                      const floating[:, :, :, ::1] dh, floating[:, :, :, ::1] dw,
-                                     Geometry g) noexcept nogil:
-    """∂W = the sum over n, i, j of X·∂h (Conv2dFn's formula for ∂W), one channel o per task."""
+                                     Geometry g, Py_ssize_t o0, Py_ssize_t o1) noexcept nogil:
+    """∂W = the sum over n, i, j of X·∂h (Conv2dFn's formula for ∂W), channels o0 … o1−1."""
     cdef Py_ssize_t N = dh.shape[0], O = dh.shape[1], OH = dh.shape[2], OW = dh.shape[3]
     cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_g = dw.shape[1], KH = dw.shape[2], KW = dw.shape[3], O_g = O // g.groups
     cdef Py_ssize_t n, o, c, c_in, m, k, i, j, row, col0, j_start, j_end
     cdef floating total
-    for o in prange(O, schedule="dynamic"):                       # threads own whole rows of ∂W
+    for o in range(o0, o1):                                      # threads own whole rows of ∂W
         for c in range(C_g):
             c_in = (o // O_g) * C_g + c
             for m in range(KH):
@@ -190,6 +190,28 @@ cdef void _conv2d_grad_weight_direct(const floating[:, :, :, ::1] x,
                     dw[o, c, m, k] = total
 
 
+# The same loops without the GIL, for one range of parallel_for
+cdef void _forward_direct_range(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                                const floating[::1] b, floating[:, :, :, ::1] h, Geometry g,
+                                Py_ssize_t n0, Py_ssize_t n1) noexcept:
+    with nogil:
+        _conv2d_forward_direct(x, w, b, h, g, n0, n1)
+
+
+cdef void _grad_input_direct_range(const floating[:, :, :, ::1] dh, const floating[:, :, :, ::1] w,
+                                   floating[:, :, :, ::1] dx, Geometry g,
+                                   Py_ssize_t n0, Py_ssize_t n1) noexcept:
+    with nogil:
+        _conv2d_grad_input_direct(dh, w, dx, g, n0, n1)
+
+
+cdef void _grad_weight_direct_range(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] dh,
+                                    floating[:, :, :, ::1] dw, Geometry g,
+                                    Py_ssize_t o0, Py_ssize_t o1) noexcept:
+    with nogil:
+        _conv2d_grad_weight_direct(x, dh, dw, g, o0, o1)
+
+
 def conv2d_forward_direct(x, w, b, out_size, stride, padding, dilation, groups):
     """h = conv2d(x, w) + b with the loop nest of the formula. b may be None; out_size (OH, OW)."""
     x, w = _float_array(x, "input"), _float_array(w, "weight")
@@ -201,9 +223,10 @@ def conv2d_forward_direct(x, w, b, out_size, stride, padding, dilation, groups):
     if b.shape != (w.shape[0],):
         raise ValueError(f"bias of shape {b.shape} does not match weight {w.shape}")
     if x.dtype == np.float32:
-        _conv2d_forward_direct[float](x, w, b, h, g)
+        work = lambda n0, n1: _forward_direct_range[float](x, w, b, h, g, n0, n1)
     else:
-        _conv2d_forward_direct[double](x, w, b, h, g)
+        work = lambda n0, n1: _forward_direct_range[double](x, w, b, h, g, n0, n1)
+    parallel_for(work, x.shape[0], h.size * w[0].size)
     return h
 
 
@@ -215,9 +238,10 @@ def conv2d_grad_input_direct(dh, w, in_size, stride, padding, dilation, groups):
     dx = np.zeros((dh.shape[0], w.shape[1] * groups) + tuple(in_size), dtype=dh.dtype)
     _check_shapes(dx.shape, w.shape, dh.shape, g)
     if dh.dtype == np.float32:
-        _conv2d_grad_input_direct[float](dh, w, dx, g)
+        work = lambda n0, n1: _grad_input_direct_range[float](dh, w, dx, g, n0, n1)
     else:
-        _conv2d_grad_input_direct[double](dh, w, dx, g)
+        work = lambda n0, n1: _grad_input_direct_range[double](dh, w, dx, g, n0, n1)
+    parallel_for(work, dh.shape[0], dh.size * w[0].size)
     return dx
 
 
@@ -232,9 +256,10 @@ def conv2d_grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, gro
     dw = np.empty((dh.shape[1], x.shape[1] // groups) + tuple(kernel_size), dtype=x.dtype)
     _check_shapes(x.shape, dw.shape, dh.shape, g)
     if x.dtype == np.float32:
-        _conv2d_grad_weight_direct[float](x, dh, dw, g)
+        work = lambda o0, o1: _grad_weight_direct_range[float](x, dh, dw, g, o0, o1)
     else:
-        _conv2d_grad_weight_direct[double](x, dh, dw, g)
+        work = lambda o0, o1: _grad_weight_direct_range[double](x, dh, dw, g, o0, o1)
+    parallel_for(work, dw.shape[0], dh.size * dw[0].size)
     return dw
 
 
@@ -246,39 +271,9 @@ def conv2d_grad_weight_direct(x, dh, kernel_size, stride, padding, dilation, gro
 # per-sample products pay BLAS's thread start-up and hand-over every time (and on a busy machine
 # each hand-over can stall). The price is two cheap transposes between (N, O, ·) and (O, N, ·).
 #
-# The copies run without the GIL on slices of the batch, in parallel Python threads, not OpenMP:
-# OpenMP's idle threads spin for a while after a loop, and so do BLAS's after a product; two
-# pools of spinning threads on two cores slowed each other down several times over.
+# The copies run without the GIL on ranges of the batch, on the pool of threads every kernel
+# shares (parallel_for); a waiting thread sleeps, so it never competes with BLAS for a core.
 # ---------------------------------------------------------------------------------------------
-_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-_SMALL = 1 << 15          # below this many values copied, starting threads costs more than it saves
-_pool = None
-
-
-def _reset_pool():
-    global _pool
-    _pool = None
-
-
-os.register_at_fork(after_in_child=_reset_pool)   # a forked child process has no threads
-
-
-def _over_batch(work, Py_ssize_t n_samples, Py_ssize_t n_values):
-    """work(n_start, n_end) over the batch (n_values: how much it copies), split into a few
-    chunks run on all cores."""
-    global _pool
-    chunks = min(n_samples, 4 * _THREADS)        # a few chunks per core: a busy core takes fewer
-    if _THREADS == 1 or chunks <= 1 or n_values < _SMALL:
-        work(0, n_samples)
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="tinygrad_edu-conv")
-    bounds = np.linspace(0, n_samples, chunks + 1).astype(np.intp)
-    futures = [_pool.submit(work, bounds[c], bounds[c + 1]) for c in range(chunks)]
-    for f in futures:
-        f.result()
-
-
 cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t KH,
                   Py_ssize_t KW, Py_ssize_t OH, Py_ssize_t OW, Geometry g,
                   Py_ssize_t n_start, Py_ssize_t n_end) noexcept:
@@ -373,7 +368,7 @@ def im2col(x, kernel_size, out_size, stride, padding, dilation):
         work = lambda n0, n1: _im2col[float](x, cols, KH, KW, OH, OW, g, n0, n1)
     else:
         work = lambda n0, n1: _im2col[double](x, cols, KH, KW, OH, OW, g, n0, n1)
-    _over_batch(work, x.shape[0], cols.size)
+    parallel_for(work, x.shape[0], cols.size)
     return cols
 
 
@@ -392,7 +387,7 @@ def col2im(cols, in_shape, kernel_size, out_size, stride, padding, dilation):
         work = lambda n0, n1: _col2im[float](cols, dx, KH, KW, OH, OW, g, n0, n1)
     else:
         work = lambda n0, n1: _col2im[double](cols, dx, KH, KW, OH, OW, g, n0, n1)
-    _over_batch(work, N, cols.size)
+    parallel_for(work, N, cols.size)
     return dx
 
 
@@ -404,7 +399,7 @@ def _to_batch_first(product, bias, out_shape):
         work = lambda n0, n1: _batch_first[float](product, bias, out, n0, n1)
     else:
         work = lambda n0, n1: _batch_first[double](product, bias, out, n0, n1)
-    _over_batch(work, N, out.size)
+    parallel_for(work, N, out.size)
     return out.reshape(out_shape)
 
 
@@ -417,7 +412,7 @@ def _to_channels_first(a):
         work = lambda n0, n1: _channels_first[float](src, out, n0, n1)
     else:
         work = lambda n0, n1: _channels_first[double](src, out, n0, n1)
-    _over_batch(work, N, out.size)
+    parallel_for(work, N, out.size)
     return out
 
 

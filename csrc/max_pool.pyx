@@ -10,12 +10,12 @@ tinygrad_edu/reference/pool.py.
 max_pool2d_forward and max_pool2d_backward check their arguments, then run one of two loops that
 give the same numbers (the same comparisons and additions in the same order):
 - `_direct`: reads like the formula, window by window, one thread;
-- `_fast`:   one (n, c) plane per task across the cores (prange), window bounds clipped once
+- `_fast`:   ranges of (n, c) planes across the cores (parallel_for), window bounds clipped once
              instead of tested per element, 2×2 / stride-2 windows in vectorised C
              (max_pool_impl.c); backward zeroes one plane at a time while it is in cache
              instead of the whole gradient up front.
-_max_pool2d_forward / _max_pool2d_backward pick the loop, Cython its float or double version (from
-the arrays' dtype).
+_max_pool2d_forward / _max_pool2d_backward pick the loop (the fast one over planes p0 … p1−1),
+Cython its float or double version (from the arrays' dtype).
 """
 
 include "pool_common.pxi"
@@ -43,7 +43,13 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation, out_size, bint fast
         out.fill(-np.inf)
         idx.fill(-1)
         return out, idx
-    _max_pool2d_forward(x, out, idx, *kernel, *stride, *padding, *dilation, fast)
+    window = (*kernel, *stride, *padding, *dilation)
+    planes = x.shape[0] * x.shape[1]
+    if fast:
+        parallel_for(lambda p0, p1: _max_pool2d_forward(x, out, idx, *window, True, p0, p1),
+                     planes, x.size + 2 * out.size)
+    else:
+        _max_pool2d_forward(x, out, idx, *window, False, 0, planes)
     return out, idx
 
 
@@ -61,7 +67,12 @@ def max_pool2d_backward(g, idx, in_size, bint fast=True):
     if idx.min() < -1 or idx.max() >= H * W:  # the scatter must stay inside its plane
         raise ValueError(f"idx of shape {idx.shape} holds positions outside a {H}x{W} plane")
     grad = (np.empty if fast else np.zeros)((N, C, H * W), dtype=g.dtype)  # fast: zeroed per plane
-    _max_pool2d_backward(g.reshape(N, C, -1), idx.reshape(N, C, -1), grad, fast)
+    g, idx = g.reshape(N, C, -1), idx.reshape(N, C, -1)
+    if fast:
+        parallel_for(lambda p0, p1: _max_pool2d_backward(g, idx, grad, True, p0, p1),
+                     N * C, grad.size + 2 * g.size)
+    else:
+        _max_pool2d_backward(g, idx, grad, False, 0, N * C)
     return grad.reshape(N, C, H, W)
 
 
@@ -72,19 +83,19 @@ def max_pool2d_backward(g, idx, in_size, bint fast=True):
 def _max_pool2d_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                         index_t[:, :, :, ::1] idx, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                         Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh, Py_ssize_t dw,
-                        bint fast):
+                        bint fast, Py_ssize_t p0, Py_ssize_t p1):
     with nogil:
         if fast:
-            _max_pool2d_forward_fast(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw)
+            _max_pool2d_forward_fast(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw, p0, p1)
         else:
             _max_pool2d_forward_direct(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 def _max_pool2d_backward(const floating[:, :, ::1] g, const index_t[:, :, ::1] idx,
-                         floating[:, :, ::1] grad, bint fast):
+                         floating[:, :, ::1] grad, bint fast, Py_ssize_t p0, Py_ssize_t p1):
     with nogil:
         if fast:
-            _max_pool2d_backward_fast(g, idx, grad)
+            _max_pool2d_backward_fast(g, idx, grad, p0, p1)
         else:
             _max_pool2d_backward_direct(g, idx, grad)
 
@@ -137,7 +148,7 @@ cdef void _max_pool2d_backward_direct(
 
 
 # ---------------------------------------------------------------------------------------------
-# fast loops: plane by plane across the cores
+# fast loops: plane by plane, planes p0 … p1−1 (one range of parallel_for)
 # ---------------------------------------------------------------------------------------------
 cdef inline bint beats(floating v, floating best) noexcept nogil:
     """v becomes the window's maximum: strictly larger (so the first maximum wins ties) or NaN."""
@@ -205,16 +216,14 @@ cdef inline void max_plane(const floating* x, floating* out, index_t* idx,
 cdef void _max_pool2d_forward_fast(
         const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out, index_t[:, :, :, ::1] idx,
         Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-        Py_ssize_t dh, Py_ssize_t dw) noexcept nogil:
-    cdef Py_ssize_t H = x.shape[2], W = x.shape[3], OH = out.shape[2], OW = out.shape[3]
-    cdef Py_ssize_t planes = x.shape[0] * x.shape[1], p
+        Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef Py_ssize_t H = x.shape[2], W = x.shape[3], OH = out.shape[2], OW = out.shape[3], p
     cdef bint is_2x2 = (kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
                         and dh == 1 and dw == 1 and 2 * OH <= H and 2 * OW <= W)
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* outs = &out[0, 0, 0, 0]
     cdef index_t* idxs = &idx[0, 0, 0, 0]
-    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
-                    num_threads=threads_for(planes, H * W)):
+    for p in range(p0, p1):
         if is_2x2:
             max_plane_2x2(xs + p * H * W, outs + p * OH * OW, idxs + p * OH * OW, W, OH, OW)
         else:
@@ -224,17 +233,15 @@ cdef void _max_pool2d_forward_fast(
 
 cdef void _max_pool2d_backward_fast(
         const floating[:, :, ::1] g, const index_t[:, :, ::1] idx,
-        floating[:, :, ::1] grad) noexcept nogil:
-    """grad (N, C, H·W) uninitialised: each task zeroes its plane, then scatters into it."""
-    cdef Py_ssize_t HW = grad.shape[2], P = g.shape[2]
-    cdef Py_ssize_t planes = g.shape[0] * g.shape[1], plane, q
+        floating[:, :, ::1] grad, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    """grad (N, C, H·W) uninitialised: each plane is zeroed, then scattered into."""
+    cdef Py_ssize_t HW = grad.shape[2], P = g.shape[2], plane, q
     cdef index_t at
     cdef const floating* gs = &g[0, 0, 0]
     cdef const index_t* idxs = &idx[0, 0, 0]
     cdef floating* grads = &grad[0, 0, 0]
     cdef floating* dst
-    for plane in prange(planes, schedule="dynamic", chunksize=CHUNK,
-                        num_threads=threads_for(planes, HW)):
+    for plane in range(p0, p1):
         dst = grads + plane * HW
         memset(dst, 0, HW * sizeof(floating))
         for q in range(P):

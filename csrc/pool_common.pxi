@@ -3,15 +3,12 @@
 #
 # - the argument checks every Python entry point runs before a loop starts: no argument can make
 #   a loop read or write outside its arrays, and a bad one raises ValueError/TypeError naming it;
-# - how many threads a fast-path loop uses.
-
-import os
+# - the thread pool the fast loops run on.
 
 import numpy as np
 
 cimport numpy as cnp
 from cython cimport floating
-from cython.parallel cimport prange
 from libc.string cimport memset, memcpy
 
 cnp.import_array()
@@ -47,42 +44,7 @@ def _check_sizes(label, sizes):
 
 
 # ---------------------------------------------------------------------------------------------
-# Threads of the fast path: one (n, c) plane per task, planes handed out across the cores by
-# OpenMP's prange (serial in a build without OpenMP)
+# Threads of the fast path: ranges of (n, c) planes handed to the pool that every compiled kernel
+# shares (tinygrad_edu/threads.py); each range runs without the GIL
 # ---------------------------------------------------------------------------------------------
-def _default_threads():
-    """OMP_NUM_THREADS if set, else the CPUs this process may run on."""
-    try:
-        return max(1, int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0]))
-    except ValueError:
-        pass
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-cdef int MAX_THREADS = _default_threads()
-# What a big loop uses: every CPU (or what force_threads set). Idle OpenMP threads sleep rather
-# than spin (tinygrad_edu sets OMP_WAIT_POLICY=PASSIVE), so two threads are no slower than one
-# even when another process keeps a core busy.
-cdef int THREADS = MAX_THREADS
-# Planes are handed out in chunks of this many as threads become free ("dynamic"), so a thread
-# that the OS pauses does not hold back a fixed half of the work.
-cdef Py_ssize_t CHUNK = 8
-
-
-def force_threads(n=None):
-    """Make this module's fast path use n threads for big jobs (None: every CPU again)."""
-    global THREADS
-    THREADS = MAX_THREADS if n is None else max(1, int(n))
-
-
-def fast_threads():
-    """The number of threads this module's fast path uses for big jobs."""
-    return THREADS
-
-
-cdef inline int threads_for(Py_ssize_t planes, Py_ssize_t plane_size) noexcept nogil:
-    """One thread for small jobs (starting threads costs more than it saves), else THREADS."""
-    return 1 if planes * plane_size < 65536 else THREADS
+from tinygrad_edu.threads import parallel_for

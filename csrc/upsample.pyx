@@ -10,7 +10,7 @@ upsample_nearest2d_backward in tinygrad_edu/reference/pool.py.
 upsample_nearest2d_forward and upsample_nearest2d_backward check their arguments, then run one of
 two loops that give the same numbers (the same additions in the same order):
 - `_direct`: reads like the formula, pixel by pixel, one thread;
-- `_fast`:   one (n, c) plane per task across the cores (prange), a repeated source row copied
+- `_fast`:   ranges of (n, c) planes across the cores (parallel_for), a repeated source row copied
              with memcpy, special loops for ×2 along the rows; backward zeroes one plane at a
              time while it is in cache instead of the whole gradient up front.
 _upsample_nearest2d_forward / _upsample_nearest2d_backward pick the loop, Cython its float or
@@ -44,7 +44,12 @@ def upsample_nearest2d_forward(x, src_h, src_w, bint fast=True):
     out = np.empty((x.shape[0], x.shape[1], src_h.size, src_w.size), dtype=x.dtype)
     if out.size == 0:
         return out
-    _upsample_nearest2d_forward(x, out, src_h, src_w, fast)
+    planes = x.shape[0] * x.shape[1]
+    if fast:
+        parallel_for(lambda p0, p1: _upsample_nearest2d_forward(x, out, src_h, src_w, True, p0, p1),
+                     planes, x.size + out.size)
+    else:
+        _upsample_nearest2d_forward(x, out, src_h, src_w, False, 0, planes)
     return out
 
 
@@ -59,7 +64,12 @@ def upsample_nearest2d_backward(g, src_h, src_w, in_size, bint fast=True):
     if g.size == 0:
         return np.zeros((g.shape[0], g.shape[1], H, W), dtype=g.dtype)
     grad = (np.empty if fast else np.zeros)((g.shape[0], g.shape[1], H, W), dtype=g.dtype)
-    _upsample_nearest2d_backward(g, grad, src_h, src_w, fast)
+    planes = g.shape[0] * g.shape[1]
+    if fast:
+        parallel_for(lambda p0, p1: _upsample_nearest2d_backward(g, grad, src_h, src_w, True, p0,
+                                                                 p1), planes, g.size + grad.size)
+    else:
+        _upsample_nearest2d_backward(g, grad, src_h, src_w, False, 0, planes)
     return grad
 
 
@@ -68,19 +78,21 @@ def upsample_nearest2d_backward(g, src_h, src_w, in_size, bint fast=True):
 # dtype) with the GIL held, then the chosen loop runs without it
 # ---------------------------------------------------------------------------------------------
 def _upsample_nearest2d_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
-                                const index_t[::1] src_h, const index_t[::1] src_w, bint fast):
+                                const index_t[::1] src_h, const index_t[::1] src_w, bint fast,
+                                Py_ssize_t p0, Py_ssize_t p1):
     with nogil:
         if fast:
-            _upsample_nearest2d_forward_fast(x, out, src_h, src_w)
+            _upsample_nearest2d_forward_fast(x, out, src_h, src_w, p0, p1)
         else:
             _upsample_nearest2d_forward_direct(x, out, src_h, src_w)
 
 
 def _upsample_nearest2d_backward(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] grad,
-                                 const index_t[::1] src_h, const index_t[::1] src_w, bint fast):
+                                 const index_t[::1] src_h, const index_t[::1] src_w, bint fast,
+                                 Py_ssize_t p0, Py_ssize_t p1):
     with nogil:
         if fast:
-            _upsample_nearest2d_backward_fast(g, grad, src_h, src_w)
+            _upsample_nearest2d_backward_fast(g, grad, src_h, src_w, p0, p1)
         else:
             _upsample_nearest2d_backward_direct(g, grad, src_h, src_w)
 
@@ -171,27 +183,23 @@ cdef inline void upsample_plane_backward(const floating* g, floating* grad, Py_s
 
 cdef void _upsample_nearest2d_forward_fast(
         const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out, const index_t[::1] src_h,
-        const index_t[::1] src_w) noexcept nogil:
-    cdef Py_ssize_t H = x.shape[2], W = x.shape[3], OH = out.shape[2], OW = out.shape[3]
-    cdef Py_ssize_t planes = x.shape[0] * x.shape[1], p
+        const index_t[::1] src_w, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    cdef Py_ssize_t H = x.shape[2], W = x.shape[3], OH = out.shape[2], OW = out.shape[3], p
     cdef bint twice = doubles_columns(src_w, W)
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* outs = &out[0, 0, 0, 0]
-    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
-                    num_threads=threads_for(planes, H * W + OH * OW)):
+    for p in range(p0, p1):
         upsample_plane(xs + p * H * W, outs + p * OH * OW, W, OH, OW, &src_h[0], &src_w[0], twice)
 
 
 cdef void _upsample_nearest2d_backward_fast(
         const floating[:, :, :, ::1] g, floating[:, :, :, ::1] grad, const index_t[::1] src_h,
-        const index_t[::1] src_w) noexcept nogil:
-    """grad uninitialised: each task zeroes its plane, then scatters into it."""
-    cdef Py_ssize_t H = grad.shape[2], W = grad.shape[3], OH = g.shape[2], OW = g.shape[3]
-    cdef Py_ssize_t planes = grad.shape[0] * grad.shape[1], p
+        const index_t[::1] src_w, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    """grad uninitialised: each plane is zeroed, then scattered into."""
+    cdef Py_ssize_t H = grad.shape[2], W = grad.shape[3], OH = g.shape[2], OW = g.shape[3], p
     cdef bint twice = doubles_columns(src_w, W)
     cdef const floating* gs = &g[0, 0, 0, 0]
     cdef floating* grads = &grad[0, 0, 0, 0]
-    for p in prange(planes, schedule="dynamic", chunksize=CHUNK,
-                    num_threads=threads_for(planes, H * W + OH * OW)):
+    for p in range(p0, p1):
         upsample_plane_backward(gs + p * OH * OW, grads + p * H * W, H, W, OH, OW,
                                 &src_h[0], &src_w[0], twice)

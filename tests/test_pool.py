@@ -144,10 +144,8 @@ def test_pool_fast_path_with_threads_matches_direct(threads):
     """Big enough (≥ 65536 elements) for the fast path to split the planes across threads."""
     x = make_input((4, 16, 34, 33), np.float32, "ties", threads)
     src_h, src_w = nearest_sources(34, 68, None, False), nearest_sources(33, 50, None, False)
-    modules = (max_pool, avg_pool, upsample)  # each compiled module has its own thread setting
-    for module in modules:
-        module.force_threads(threads)
-        assert module.fast_threads() == threads
+    previous = tg.get_num_threads()
+    tg.set_num_threads(threads)       # the one pool every compiled kernel shares
     try:
         results = []
         for fast in (False, True):
@@ -158,8 +156,7 @@ def test_pool_fast_path_with_threads_matches_direct(threads):
                             upsample.upsample_nearest2d_backward(up, src_h, src_w, (34, 33), fast=fast), avg,
                             avg_pool.avg_pool2d_backward(avg, (34, 33), (2, 2), (2, 2), (0, 0), fast=fast)])
     finally:
-        for module in modules:
-            module.force_threads(None)
+        tg.set_num_threads(previous)
     for direct, fast in zip(*results):
         np.testing.assert_array_equal(direct, fast)
 

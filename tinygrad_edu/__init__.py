@@ -6,19 +6,11 @@
     loss.backward()          # x.grad == 2x
 """
 
-import os as _os
+# Importing changes nothing in the process: no environment variable, no allocator setting.
+# What does is opt-in: set_num_threads(n) (threads.py) and keep_freed_memory() (_allocator.py).
+import numpy as _np
 
-# OpenMP threads that wait for work should sleep, not spin: on a 2-core laptop spinning threads
-# fight BLAS and other processes for the cores. Read once, when the OpenMP runtime loads (with
-# the first compiled module below), so it must be set first; a user's own setting wins.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as _np  # noqa: E402
-
-from ._allocator import keep_freed_memory as _keep_freed_memory  # noqa: E402
-
-_keep_freed_memory()  # large arrays are reused between steps instead of page-faulted anew
-
+from ._allocator import keep_freed_memory
 from ._state import manual_seed
 from .backend import get_backend, set_backend, use_backend
 from .draw import draw_graph, to_dot
@@ -29,6 +21,7 @@ from .grad_mode import no_grad as inference_mode  # (PyTorch's faster no_grad; t
 from .gradcheck import GradcheckError, gradcheck
 from .gradient_table import GradientRow, format_gradient_table, gradient_table
 from .tensor import Tensor, cat, stack, where
+from .threads import get_num_threads, set_num_threads
 
 # The library on top of the engine (imported after it: they build on Tensor and Function).
 from . import autograd, data, datasets, nn, optim, utils  # noqa: E402

@@ -7,6 +7,10 @@ third of the time of a conv layer's forward+backward. PyTorch avoids this with i
 allocator; here one call to glibc's `mallopt` does it: large blocks come from the heap (up to
 32 MiB, glibc's limit) and up to 256 MiB of freed memory is kept for reuse. Elsewhere (macOS,
 Windows, musl) nothing changes.
+
+It changes the whole process (every library's allocations), so it is opt-in: importing
+tinygrad_edu does not call it. `tinygrad_edu.keep_freed_memory()` once, at the start of a
+training script, turns it on for the rest of the process.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ TRIM_THRESHOLD = 256 * 1024 * 1024
 
 
 def keep_freed_memory() -> bool:
-    """Tune glibc's malloc as described above; True when it took effect."""
+    """Tune glibc's malloc as described above, for the rest of the process; True when it took
+    effect (glibc on Linux), False elsewhere."""
     if not sys.platform.startswith("linux"):
         return False
     try:
