@@ -14,6 +14,7 @@ import pytest
 import tinygrad_edu as tg
 from tinygrad_edu import threads
 from tinygrad_edu._C import avg_pool, conv, max_pool, upsample
+from tinygrad_edu.ops import conv as conv_ops
 from tinygrad_edu.ops.pool import nearest_sources
 
 
@@ -186,6 +187,9 @@ def every_kernel(dtype):
                     conv.conv2d_forward_direct(x, wg, b, out_size, *geometry),
                     conv.conv2d_grad_input_direct(g, wg, x.shape[2:], *geometry),
                     conv.conv2d_grad_weight_direct(x, g, (3, 3), *geometry)]
+    geo = conv_ops.conv_geometry("conv2d", x.shape, w.shape, b.shape, 1, 1, 1, 1)
+    h, V, U = conv_ops.winograd_forward(x, w, b, geo)                # Winograd F(2×2, 3×3)
+    outputs += [h, *conv_ops.winograd_backward(x.shape, V, U, h, True, True, geo)]
     out, idx = max_pool.max_pool2d_forward(x, (3, 2), (2, 2), (1, 1), (1, 1), (10, 10))
     outputs += [out, idx, max_pool.max_pool2d_backward(out, idx, (20, 18))]
     avg = avg_pool.avg_pool2d_forward(x, (3, 3), (2, 2), (1, 1), (10, 9), False)

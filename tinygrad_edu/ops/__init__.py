@@ -33,6 +33,9 @@ _CONV_KERNELS = ("conv.conv2d_forward_fast", "conv.conv2d_backward_fast",
                  "conv.conv2d_grad_input_fast", "conv.conv2d_grad_weight_fast",
                  "conv.conv2d_forward_direct", "conv.conv2d_grad_input_direct",
                  "conv.conv2d_grad_weight_direct")
+# conv2d's fast path for 3×3 stride-1 kernels: Winograd F(2×2, 3×3) (csrc/winograd.pyx)
+_WINOGRAD_KERNELS = ("winograd.input_transform", "winograd.output_transform",
+                     "winograd.output_adjoint", "winograd.input_adjoint")
 _CONV_REFERENCE = ("conv.conv2d_forward", "conv.conv2d_backward")
 _E = OpEntry
 
@@ -85,7 +88,8 @@ INDEX = (
     _E("linear",           "linear.LinearFn",              (), (), "test_layers.py::test_linear"),
     _E("batch_norm",       "norm.BatchNormFn",             (), (), "test_layers.py::test_batch_norm"),
     _E("embedding",        "embedding.EmbeddingFn",        ("index_add.scatter_add",), (), "test_layers.py::test_embedding"),
-    _E("conv2d",           "conv.Conv2dFn",                _CONV_KERNELS, _CONV_REFERENCE, "test_conv.py::test_conv2d_"),
+    _E("conv2d",           "conv.Conv2dFn",                _CONV_KERNELS + _WINOGRAD_KERNELS, _CONV_REFERENCE,
+       "test_conv.py::test_conv2d_"),
     _E("conv1d",           "conv.Conv1dFn",                _CONV_KERNELS, _CONV_REFERENCE, "test_conv.py::test_conv1d_"),
     _E("conv_transpose2d", "conv.ConvTranspose2dFn",       _CONV_KERNELS,
        ("conv.conv_transpose2d_forward", "conv.conv_transpose2d_backward"), "test_conv.py::test_conv_transpose2d_"),

@@ -47,6 +47,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._C import conv as _kernels
+from .._C import winograd as _winograd
 from ..backend import get_backend
 from ..function import Function
 from ._args import ntuple
@@ -89,6 +90,52 @@ def _grad_weight(x, dh, kernel_size, geo, path, cols=None):
     return _kernels.conv2d_grad_weight_fast(x, dh, kernel_size, *geo.args, cols=cols)
 
 
+# ---------------------------------------------------------------------------------------------
+# Winograd F(2×2, 3×3) (csrc/winograd.pyx has the algorithm): the fast path's choice for 3×3,
+# stride-1 convolutions with enough channels; 2.25 times fewer multiplications than im2col
+# ---------------------------------------------------------------------------------------------
+WINOGRAD_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+# G w Gᵀ for every (o, c) at once, as one product: with w flattened row by row (9 values),
+# (G w Gᵀ)[i, j] = Σ_m,k G[i, m]·G[j, k]·w[m, k] = (G ⊗ G)[4i + j, 3m + k] · w[3m + k]
+WINOGRAD_GG = np.kron(WINOGRAD_G, WINOGRAD_G)   # (16, 9)
+# Below this many input or output channels the 16 small products run far below BLAS's best
+# rate and the transforms cost more than they save (benchmarks/bench_conv.py measures it).
+WINOGRAD_MIN_CHANNELS = 16
+
+
+def winograd_applies(x_shape, w_shape, geo) -> bool:
+    return (tuple(w_shape[2:]) == (3, 3) and geo.stride == (1, 1) and geo.dilation == (1, 1)
+            and geo.groups == 1 and x_shape[0] > 0 and min(x_shape[1], w_shape[0]) >=
+            WINOGRAD_MIN_CHANNELS)
+
+
+def winograd_forward(x, w, b, geo):
+    """(h, V, U): h = conv2d(x, w) + b; V (16, C, T) and U (16, O, C) are kept for backward."""
+    O, C = w.shape[0], w.shape[1]
+    GG = WINOGRAD_GG.astype(x.dtype)
+    U = (GG @ w.reshape(O * C, 9).T).reshape(16, O, C)                              # G w Gᵀ
+    V = _winograd.input_transform(x, geo.out_size, geo.padding)                   # Bᵀ d B
+    M = np.matmul(U, V, out=_winograd.tile_array(O, V.shape[2], x.dtype))          # 16 products
+    bias = np.zeros(O, dtype=x.dtype) if b is None else b
+    return _winograd.output_transform(M, bias, x.shape[0], geo.out_size), V, U    # Aᵀ M A + b
+
+
+def winograd_backward(x_shape, V, U, g, need_x, need_w, geo):
+    """(∂x or None, ∂w or None): each forward step's adjoint, in reverse order."""
+    dM = _winograd.output_adjoint(g)                                               # A ∂h Aᵀ
+    dx = dw = None
+    if need_x:
+        dV = np.matmul(U.transpose(0, 2, 1), dM,                                   # U[ξ]ᵀ ∂M[ξ]
+                       out=_winograd.tile_array(U.shape[2], dM.shape[2], g.dtype))
+        dx = _winograd.input_adjoint(dV, x_shape, geo.out_size, geo.padding)       # B ∂V Bᵀ
+    if need_w:
+        O, C = U.shape[1], U.shape[2]
+        dU = np.matmul(dM, V.transpose(0, 2, 1))                                   # ∂M[ξ] V[ξ]ᵀ
+        GG = WINOGRAD_GG.astype(g.dtype)
+        dw = (dU.reshape(16, O * C).T @ GG).reshape(O, C, 3, 3)                    # Gᵀ ∂U G
+    return dx, dw
+
+
 def _contiguous(*arrays):
     return [None if a is None else np.ascontiguousarray(a) for a in arrays]
 
@@ -119,21 +166,30 @@ class Conv2dFn(Function):
         x, w, b = _contiguous(x, w, b)
         ctx.path = get_backend()                    # backward uses the same path as forward
         ctx.geo = geo
+        if ctx.path == "fast" and winograd_applies(x.shape, w.shape, geo):
+            ctx.path = "winograd"
+            h, V, U = winograd_forward(x, w, b, geo)
+            ctx.save_for_backward(x, w, V, U)       # the transformed input and weight
+            return h
         h, cols = _forward(x, w, b, geo.out_size, geo, ctx.path)
         ctx.save_for_backward(x, w, cols)           # cols (fast path): im2col(x), reused for ∂W
         return h
 
     @staticmethod
     def backward(ctx, g):
-        x, w, cols = ctx.saved_tensors
+        x, w, *kept = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = np.ascontiguousarray(g)
+        db = g.sum(axis=(0, 2, 3)) if need_b else None
+        if ctx.path == "winograd":
+            dx, dw = winograd_backward(x.shape, *kept, g, need_x, need_w, ctx.geo)
+            return dx, dw, db, None
+        cols = kept[0]
         if ctx.path == "fast":     # the same two formulas, sharing one transpose of g
             dx, dw = _kernels.conv2d_backward_fast(x, w, g, cols, need_x, need_w, *ctx.geo.args)
         else:
             dx = _grad_input(g, w, x.shape[2:], ctx.geo, ctx.path) if need_x else None
             dw = _grad_weight(x, g, w.shape[2:], ctx.geo, ctx.path) if need_w else None
-        db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, dw, db, None
 
 
