@@ -304,6 +304,22 @@ def test_writes_into_an_expanded_tensor_are_refused_with_advice():
     np.testing.assert_array_equal(w.data, [[1.0], [0.0]])
 
 
+def test_write_of_empty_x_into_itself_through_a_sliced_view_like_torch():
+    """x[::2, [1, 1]] = x for an empty x: the slice makes a view first (torch's applySlicing),
+    and an empty view overlaps nothing, so torch allows it (found by tests/test_fuzz_torch.py).
+    With no view first (a whole axis, step 1, or no slice) it is x itself: refused, as torch."""
+    torch = pytest.importorskip("torch")
+    for lib, make, idx in ((tg, lambda s: Tensor(np.zeros(s)), lambda a: Tensor(np.array(a))),
+                           (torch, torch.zeros, torch.tensor)):
+        x = make((0, 2, 1, 1))
+        with lib.no_grad():
+            x[::2, idx([1, 1])] = x
+        assert tuple(x.shape) == (0, 2, 1, 1)
+        for index in ((slice(None), idx([1])), (slice(0, 0), idx([1])), (idx([]),)):
+            with lib.no_grad(), pytest.raises(RuntimeError, match="single memory location"):
+                x[index] = x
+
+
 def test_write_of_x_into_its_own_unsqueezed_element_like_torch():
     """x[0, None] = x for x of shape (1,): PyTorch's unsqueeze keeps x's strides, so each element
     reads itself and torch allows it; numpy's None axis has stride 0, which must not count."""

@@ -162,6 +162,29 @@ def test_conv2d_winograd_nan_reaches_the_outputs_it_reaches_in_the_formula():
         np.testing.assert_array_equal(np.isnan(h), np.isnan(direct))
 
 
+@pytest.mark.parametrize("where", ["input", "grad_output"])
+def test_conv2d_infinities_give_the_formulas_infinities(where):
+    """Winograd's transforms subtract (inf − inf = NaN), so an input or upstream gradient
+    holding ±inf takes the im2col path: the same ±inf as the direct loops."""
+    rng = np.random.default_rng(7)
+    x_data = rng.standard_normal((2, 16, 6, 6))
+    w_data = np.abs(rng.standard_normal((16, 16, 3, 3)))
+    g = np.ones((2, 16, 6, 6))
+    (x_data if where == "input" else g)[0, 2, 3, 3] = np.inf
+    results = []
+    for backend in ("fast", "direct"):
+        with tg.use_backend(backend):
+            x, w = tg.Tensor(x_data, requires_grad=True), tg.Tensor(w_data, requires_grad=True)
+            out = conv2d(x, w, padding=1)
+            out.backward(g)
+            results.append([out.data, x.grad, w.grad])
+    for fast, direct in zip(*results):
+        np.testing.assert_array_equal(np.isnan(fast), np.isnan(direct))
+        np.testing.assert_array_equal(np.isinf(fast), np.isinf(direct))
+        finite = np.isfinite(direct)
+        np.testing.assert_allclose(fast[finite], direct[finite], rtol=1e-10)
+
+
 def test_winograd_kernels_refuse_bad_arrays():
     with pytest.raises(TypeError, match="float32/float64"):
         winograd.input_transform(np.ones((1, 1, 4, 4), dtype=np.int64), (4, 4), (1, 1))

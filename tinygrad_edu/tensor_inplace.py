@@ -257,7 +257,9 @@ def _overlap(target: np.ndarray, source: np.ndarray, index) -> bool:
     if _is_one_mask(index) and source.size == 1:
         return False  # x[mask] = one value: read once, then filled in (torch's masked_fill)
     if advanced and _same_layout(target, source):
-        return True  # x[array] = x: torch refuses it even when nothing is written
+        # x[array] = x: torch refuses it even when nothing is written (the very same tensor).
+        # But where the index's basic part makes a view first, an empty view overlaps nothing
+        return target.size != 0 or not _basic_part_makes_a_view(index, target.shape)
     if index is not None and not advanced:
         target = target[index]  # the elements written: a view
     if not np.may_share_memory(target, source):
@@ -273,6 +275,28 @@ def _overlap(target: np.ndarray, source: np.ndarray, index) -> bool:
         return bool(np.shares_memory(target, source, max_work=10_000))
     except np.exceptions.TooHardError:  # an exact answer is too costly: assume they overlap
         return True
+
+
+def _basic_part_makes_a_view(index, shape) -> bool:
+    """Whether PyTorch, indexing with `index` (which holds arrays), first takes a view for its
+    basic part: an int, None, or a slice other than a whole axis with step 1 (torch's
+    applySlicing keeps the tensor itself for those, and for ...)."""
+    items = index if isinstance(index, tuple) else (index,)
+    consumed = sum(np.ndim(i) if isinstance(i, np.ndarray) and i.dtype == bool else 1
+                   for i in items if i is not None and i is not Ellipsis)
+    axis = 0
+    for item in items:
+        if item is Ellipsis:
+            axis += len(shape) - consumed
+        elif item is None or isinstance(item, (int, np.integer)):
+            return True
+        elif isinstance(item, slice):
+            if item.indices(shape[axis]) != (0, shape[axis], 1):
+                return True
+            axis += 1
+        else:  # an integer array, or a boolean mask over mask.ndim axes
+            axis += np.ndim(item) if isinstance(item, np.ndarray) and item.dtype == bool else 1
+    return False
 
 
 def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:

@@ -166,7 +166,9 @@ class Conv2dFn(Function):
         x, w, b = _contiguous(x, w, b)
         ctx.path = get_backend()                    # backward uses the same path as forward
         ctx.geo = geo
-        if ctx.path == "fast" and winograd_applies(x.shape, w.shape, geo):
+        # (±inf: Winograd's transforms subtract, inf − inf would make NaN where the formula
+        # gives ±inf, so such inputs take im2col; the check is one cheap pass over x)
+        if ctx.path == "fast" and winograd_applies(x.shape, w.shape, geo) and np.isfinite(x).all():
             ctx.path = "winograd"
             h, V, U = winograd_forward(x, w, b, geo)
             ctx.save_for_backward(x, w, V, U)       # the transformed input and weight
@@ -182,8 +184,10 @@ class Conv2dFn(Function):
         g = np.ascontiguousarray(g)
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         if ctx.path == "winograd":
-            dx, dw = winograd_backward(x.shape, *kept, g, need_x, need_w, ctx.geo)
-            return dx, dw, db, None
+            if np.isfinite(g).all():
+                dx, dw = winograd_backward(x.shape, *kept, g, need_x, need_w, ctx.geo)
+                return dx, dw, db, None
+            ctx.path, kept = "fast", [None]     # ±inf in g: im2col (recomputes the columns)
         cols = kept[0]
         if ctx.path == "fast":     # the same two formulas, sharing one transpose of g
             dx, dw = _kernels.conv2d_backward_fast(x, w, g, cols, need_x, need_w, *ctx.geo.args)
