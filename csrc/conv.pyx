@@ -28,6 +28,7 @@ ranges of output channels), the fast path's copies over ranges of the batch.
 
 import numpy as np
 
+from tinygrad_edu.scratch import scratch
 from tinygrad_edu.threads import parallel_for
 
 cimport numpy as cnp
@@ -404,10 +405,11 @@ def _to_batch_first(product, bias, out_shape):
 
 
 def _to_channels_first(a):
-    """(N, O, OH, OW) → (O, N·OH·OW): each channel's values of the whole batch in one row."""
+    """(N, O, OH, OW) → (O, N·OH·OW): each channel's values of the whole batch in one row (a
+    temporary, in this thread's scratch buffer "conv.rows": see tinygrad_edu/scratch.py)."""
     N, O = a.shape[0], a.shape[1]
     src = a.reshape(N, O, a.shape[2] * a.shape[3])  # (no −1: N may be 0)
-    out = np.empty((O, N * src.shape[2]), dtype=a.dtype)
+    out = scratch("conv.rows", (O, N * src.shape[2]), a.dtype)
     if a.dtype == np.float32:
         work = lambda n0, n1: _channels_first[float](src, out, n0, n1)
     else:
@@ -432,7 +434,8 @@ def conv2d_forward_fast(x, w, b, out_size, stride, padding, dilation, groups):
     rows_per_group = cols.shape[0] // G
     w_groups = w.reshape(G, O // G, rows_per_group)
     # (G, O/G, rows) @ (G, rows, N·OH·OW) → (G, O/G, N·OH·OW), i.e. (O, N, OH·OW)
-    h_channels_first = np.matmul(w_groups, cols.reshape(G, rows_per_group, N * OH * OW))
+    h_channels_first = np.matmul(w_groups, cols.reshape(G, rows_per_group, N * OH * OW),
+                                 out=scratch("conv.product", (G, O // G, N * OH * OW), x.dtype))
     return _to_batch_first(h_channels_first.reshape(O, N * OH * OW), bias, (N, O, OH, OW)), cols
 
 
@@ -449,7 +452,8 @@ def conv2d_grad_input_fast(dh, w, in_size, stride, padding, dilation, groups, dh
     w_t = w.reshape(G, O // G, rows_per_group).transpose(0, 2, 1)       # (G, rows, O/G)
     if dh_rows is None:
         dh_rows = _to_channels_first(dh)
-    dcols = np.matmul(w_t, dh_rows.reshape(G, O // G, N * OH * OW))
+    dcols = np.matmul(w_t, dh_rows.reshape(G, O // G, N * OH * OW),
+                      out=scratch("conv.product", (G, rows_per_group, N * OH * OW), dh.dtype))
     return col2im(dcols.reshape(G * rows_per_group, N * OH * OW), in_shape, w.shape[2:],
                   (OH, OW), stride, padding, dilation)
 

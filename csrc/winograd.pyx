@@ -1,4 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# distutils: sources = csrc/winograd_impl.c
 """conv2d for 3×3 kernels, stride 1, by Winograd's F(2×2, 3×3): the same numbers as Conv2dFn's
 formulas (up to rounding) with 2.25 times fewer multiplications. The fast path uses it where it
 pays (ops/conv.py, `winograd_applies`); the tutorials and the direct path keep the formula.
@@ -28,12 +29,14 @@ Backward is the forward run backwards: each step's adjoint (transposed matrices,
 
 Shapes: x (N, C, H, W); tiles TH = ⌈OH/2⌉ × TW = ⌈OW/2⌉ per sample, t = (n·TH + ty)·TW + tx; the
 patch of tile (ty, tx) starts at input row 2·ty − pad_h, column 2·tx − pad_w (zero outside x).
-Each loop runs over ranges of the batch on the shared thread pool (parallel_for): one thread
+The four tile loops are plain C (winograd_loops.inc). Each runs over ranges of the batch on the
+shared thread pool (parallel_for): one thread
 writes each output element, so the results do not depend on the number of threads.
 """
 
 import numpy as np
 
+from tinygrad_edu.scratch import scratch
 from tinygrad_edu.threads import parallel_for
 
 cimport numpy as cnp
@@ -43,168 +46,106 @@ cnp.import_array()
 
 
 # ---------------------------------------------------------------------------------------------
-# The four tile loops, each over the samples n0 … n1−1
+# The four tile loops are plain C (winograd_loops.inc, through winograd_impl.c), one function per
+# dtype; each runs over the samples n0 … n1−1 and reads or writes the tile arrays as 16 rows
+# (`_rows`). Below: one call of each for one range of parallel_for, without the GIL.
 # ---------------------------------------------------------------------------------------------
-cdef void _input_transform(const floating[:, :, :, ::1] x, floating[:, ::1] V,
-                           Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h, Py_ssize_t pad_w,
-                           Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
-    """V[:, c, t] (here the row V[:, c·T + t]) = Bᵀ d B for the 4×4 patch d of tile t in channel c."""
-    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3], T = x.shape[0] * TH * TW
-    cdef Py_ssize_t n, c, ty, tx, a, b, row, col, row0, col0, t
-    cdef floating d[16]
-    cdef floating s[16]
-    for n in range(n0, n1):
-        for c in range(C):
-            for ty in range(TH):
-                row0 = 2 * ty - pad_h
-                for tx in range(TW):
-                    col0 = 2 * tx - pad_w
-                    for a in range(4):                      # the patch, 0 outside x
-                        row = row0 + a
-                        for b in range(4):
-                            col = col0 + b
-                            if 0 <= row < H and 0 <= col < W:
-                                d[a * 4 + b] = x[n, c, row, col]
-                            else:
-                                d[a * 4 + b] = 0
-                    for b in range(4):                      # s = Bᵀ d (combines rows)
-                        s[b] = d[b] - d[8 + b]
-                        s[4 + b] = d[4 + b] + d[8 + b]
-                        s[8 + b] = d[8 + b] - d[4 + b]
-                        s[12 + b] = d[4 + b] - d[12 + b]
-                    t = (n * TH + ty) * TW + tx
-                    for a in range(4):                      # V = s B (combines columns)
-                        V[a * 4, c * T + t] = s[a * 4] - s[a * 4 + 2]
-                        V[a * 4 + 1, c * T + t] = s[a * 4 + 1] + s[a * 4 + 2]
-                        V[a * 4 + 2, c * T + t] = s[a * 4 + 2] - s[a * 4 + 1]
-                        V[a * 4 + 3, c * T + t] = s[a * 4 + 1] - s[a * 4 + 3]
+cdef extern from "winograd_impl.h" nogil:
+    int winograd_input_transform_float(const float* x, float* V, Py_ssize_t rs, Py_ssize_t C,
+        Py_ssize_t H, Py_ssize_t W, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h,
+        Py_ssize_t pad_w, Py_ssize_t T, Py_ssize_t n0, Py_ssize_t n1)
+    int winograd_input_transform_double(const double* x, double* V, Py_ssize_t rs, Py_ssize_t C,
+        Py_ssize_t H, Py_ssize_t W, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h,
+        Py_ssize_t pad_w, Py_ssize_t T, Py_ssize_t n0, Py_ssize_t n1)
+    int winograd_output_transform_float(const float* M, Py_ssize_t rs, const float* bias,
+        float* h, Py_ssize_t O, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t TH, Py_ssize_t TW,
+        Py_ssize_t T, Py_ssize_t n0, Py_ssize_t n1)
+    int winograd_output_transform_double(const double* M, Py_ssize_t rs, const double* bias,
+        double* h, Py_ssize_t O, Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t TH, Py_ssize_t TW,
+        Py_ssize_t T, Py_ssize_t n0, Py_ssize_t n1)
+    int winograd_output_adjoint_float(const float* g, float* dM, Py_ssize_t rs, Py_ssize_t O,
+        Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t T, Py_ssize_t n0,
+        Py_ssize_t n1)
+    int winograd_output_adjoint_double(const double* g, double* dM, Py_ssize_t rs, Py_ssize_t O,
+        Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t T, Py_ssize_t n0,
+        Py_ssize_t n1)
+    int winograd_input_adjoint_float(const float* dV, Py_ssize_t rs, float* dx, Py_ssize_t C,
+        Py_ssize_t H, Py_ssize_t W, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h,
+        Py_ssize_t pad_w, Py_ssize_t T, Py_ssize_t n0, Py_ssize_t n1)
+    int winograd_input_adjoint_double(const double* dV, Py_ssize_t rs, double* dx, Py_ssize_t C,
+        Py_ssize_t H, Py_ssize_t W, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h,
+        Py_ssize_t pad_w, Py_ssize_t T, Py_ssize_t n0, Py_ssize_t n1)
 
 
-cdef void _output_transform(const floating[:, ::1] M, const floating[::1] bias,
-                            floating[:, :, :, ::1] h, Py_ssize_t TH, Py_ssize_t TW,
-                            Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
-    """h's 2×2 tile = Aᵀ M_{o,t} A + b[o] (the part inside OH × OW)."""
-    cdef Py_ssize_t O = h.shape[1], OH = h.shape[2], OW = h.shape[3], T = h.shape[0] * TH * TW
-    cdef Py_ssize_t n, o, ty, tx, b, i, j, t
-    cdef floating s[8]
-    cdef floating y[4]
-    for n in range(n0, n1):
-        for o in range(O):
-            for ty in range(TH):
-                for tx in range(TW):
-                    t = (n * TH + ty) * TW + tx
-                    for b in range(4):                      # s = Aᵀ M (rows)
-                        s[b] = M[b, o * T + t] + M[4 + b, o * T + t] + M[8 + b, o * T + t]
-                        s[4 + b] = M[4 + b, o * T + t] - M[8 + b, o * T + t] - M[12 + b, o * T + t]
-                    for i in range(2):                      # y = s A (columns)
-                        y[i * 2] = s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2]
-                        y[i * 2 + 1] = s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3]
-                    for i in range(2):
-                        for j in range(2):
-                            if 2 * ty + i < OH and 2 * tx + j < OW:
-                                h[n, o, 2 * ty + i, 2 * tx + j] = y[i * 2 + j] + bias[o]
+cdef inline Py_ssize_t _row_stride(const floating[:, ::1] rows) noexcept:
+    return rows.strides[0] // sizeof(floating)
 
 
-cdef void _output_adjoint(const floating[:, :, :, ::1] g, floating[:, ::1] dM,
-                          Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
-    """∂M_{o,t} = A g_tile Aᵀ, g_tile the 2×2 tile of ∂h (0 outside OH × OW)."""
-    cdef Py_ssize_t O = g.shape[1], OH = g.shape[2], OW = g.shape[3], T = g.shape[0] * TH * TW
-    cdef Py_ssize_t n, o, ty, tx, a, i, j, t
-    cdef floating y[4]
-    cdef floating r[8]
-    for n in range(n0, n1):
-        for o in range(O):
-            for ty in range(TH):
-                for tx in range(TW):
-                    for i in range(2):
-                        for j in range(2):
-                            if 2 * ty + i < OH and 2 * tx + j < OW:
-                                y[i * 2 + j] = g[n, o, 2 * ty + i, 2 * tx + j]
-                            else:
-                                y[i * 2 + j] = 0
-                    for j in range(2):                      # r = A y (rows: 2 → 4)
-                        r[j] = y[j]
-                        r[2 + j] = y[j] + y[2 + j]
-                        r[4 + j] = y[j] - y[2 + j]
-                        r[6 + j] = -y[2 + j]
-                    t = (n * TH + ty) * TW + tx
-                    for a in range(4):                      # ∂M = r Aᵀ (columns: 2 → 4)
-                        dM[a * 4, o * T + t] = r[a * 2]
-                        dM[a * 4 + 1, o * T + t] = r[a * 2] + r[a * 2 + 1]
-                        dM[a * 4 + 2, o * T + t] = r[a * 2] - r[a * 2 + 1]
-                        dM[a * 4 + 3, o * T + t] = -r[a * 2 + 1]
-
-
-cdef void _input_adjoint(const floating[:, ::1] dV, floating[:, :, :, ::1] dx,
-                         Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h, Py_ssize_t pad_w,
-                         Py_ssize_t n0, Py_ssize_t n1) noexcept nogil:
-    """dx += B ∂V_{c,t} Bᵀ on each tile's patch (the part inside x); dx starts at zero."""
-    cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3], T = dx.shape[0] * TH * TW
-    cdef Py_ssize_t n, c, ty, tx, a, b, row, col, row0, col0, t
-    cdef floating v[16]
-    cdef floating p[16]
-    cdef floating dd
-    for n in range(n0, n1):
-        for c in range(C):
-            for ty in range(TH):
-                row0 = 2 * ty - pad_h
-                for tx in range(TW):
-                    col0 = 2 * tx - pad_w
-                    t = (n * TH + ty) * TW + tx
-                    for a in range(16):
-                        v[a] = dV[a, c * T + t]
-                    for b in range(4):                      # p = B v (rows)
-                        p[b] = v[b]
-                        p[4 + b] = v[4 + b] - v[8 + b] + v[12 + b]
-                        p[8 + b] = v[4 + b] + v[8 + b] - v[b]
-                        p[12 + b] = -v[12 + b]
-                    for a in range(4):                      # ∂d = p Bᵀ (columns), added back
-                        row = row0 + a
-                        if row < 0 or row >= H:
-                            continue
-                        for b in range(4):
-                            col = col0 + b
-                            if col < 0 or col >= W:
-                                continue
-                            if b == 0:
-                                dd = p[a * 4]
-                            elif b == 1:
-                                dd = p[a * 4 + 1] - p[a * 4 + 2] + p[a * 4 + 3]
-                            elif b == 2:
-                                dd = p[a * 4 + 1] + p[a * 4 + 2] - p[a * 4]
-                            else:
-                                dd = -p[a * 4 + 3]
-                            dx[n, c, row, col] += dd
-
-
-# ---------------------------------------------------------------------------------------------
-# The same loops without the GIL, for one range of parallel_for
-# ---------------------------------------------------------------------------------------------
-cdef void _input_transform_range(const floating[:, :, :, ::1] x, floating[:, ::1] V,
-                                 Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h, Py_ssize_t pad_w,
-                                 Py_ssize_t n0, Py_ssize_t n1) noexcept:
+cdef int _input_transform_range(const floating[:, :, :, ::1] x, floating[:, ::1] V,
+                                Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h, Py_ssize_t pad_w,
+                                Py_ssize_t n0, Py_ssize_t n1) except -1:
+    cdef Py_ssize_t rs = _row_stride(V), T = x.shape[0] * TH * TW
+    cdef int status
     with nogil:
-        _input_transform(x, V, TH, TW, pad_h, pad_w, n0, n1)
+        if floating is float:
+            status = winograd_input_transform_float(&x[0, 0, 0, 0], &V[0, 0], rs, x.shape[1],
+                x.shape[2], x.shape[3], TH, TW, pad_h, pad_w, T, n0, n1)
+        else:
+            status = winograd_input_transform_double(&x[0, 0, 0, 0], &V[0, 0], rs, x.shape[1],
+                x.shape[2], x.shape[3], TH, TW, pad_h, pad_w, T, n0, n1)
+    if status:
+        raise MemoryError("winograd: no memory for a row buffer")
+    return 0
 
 
-cdef void _output_transform_range(const floating[:, ::1] M, const floating[::1] bias,
-                                  floating[:, :, :, ::1] h, Py_ssize_t TH, Py_ssize_t TW,
-                                  Py_ssize_t n0, Py_ssize_t n1) noexcept:
+cdef int _output_transform_range(const floating[:, ::1] M, const floating[::1] bias,
+                                 floating[:, :, :, ::1] h, Py_ssize_t TH, Py_ssize_t TW,
+                                 Py_ssize_t n0, Py_ssize_t n1) except -1:
+    cdef Py_ssize_t rs = _row_stride(M), T = h.shape[0] * TH * TW
+    cdef int status
     with nogil:
-        _output_transform(M, bias, h, TH, TW, n0, n1)
+        if floating is float:
+            status = winograd_output_transform_float(&M[0, 0], rs, &bias[0], &h[0, 0, 0, 0],
+                h.shape[1], h.shape[2], h.shape[3], TH, TW, T, n0, n1)
+        else:
+            status = winograd_output_transform_double(&M[0, 0], rs, &bias[0], &h[0, 0, 0, 0],
+                h.shape[1], h.shape[2], h.shape[3], TH, TW, T, n0, n1)
+    if status:
+        raise MemoryError("winograd: no memory for a row buffer")
+    return 0
 
 
-cdef void _output_adjoint_range(const floating[:, :, :, ::1] g, floating[:, ::1] dM,
-                                Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t n0, Py_ssize_t n1) noexcept:
+cdef int _output_adjoint_range(const floating[:, :, :, ::1] g, floating[:, ::1] dM,
+                               Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t n0, Py_ssize_t n1) except -1:
+    cdef Py_ssize_t rs = _row_stride(dM), T = g.shape[0] * TH * TW
+    cdef int status
     with nogil:
-        _output_adjoint(g, dM, TH, TW, n0, n1)
+        if floating is float:
+            status = winograd_output_adjoint_float(&g[0, 0, 0, 0], &dM[0, 0], rs, g.shape[1],
+                g.shape[2], g.shape[3], TH, TW, T, n0, n1)
+        else:
+            status = winograd_output_adjoint_double(&g[0, 0, 0, 0], &dM[0, 0], rs, g.shape[1],
+                g.shape[2], g.shape[3], TH, TW, T, n0, n1)
+    if status:
+        raise MemoryError("winograd: no memory for a row buffer")
+    return 0
 
 
-cdef void _input_adjoint_range(const floating[:, ::1] dV, floating[:, :, :, ::1] dx,
-                               Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h, Py_ssize_t pad_w,
-                               Py_ssize_t n0, Py_ssize_t n1) noexcept:
+cdef int _input_adjoint_range(const floating[:, ::1] dV, floating[:, :, :, ::1] dx,
+                              Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t pad_h, Py_ssize_t pad_w,
+                              Py_ssize_t n0, Py_ssize_t n1) except -1:
+    cdef Py_ssize_t rs = _row_stride(dV), T = dx.shape[0] * TH * TW
+    cdef int status
     with nogil:
-        _input_adjoint(dV, dx, TH, TW, pad_h, pad_w, n0, n1)
+        if floating is float:
+            status = winograd_input_adjoint_float(&dV[0, 0], rs, &dx[0, 0, 0, 0], dx.shape[1],
+                dx.shape[2], dx.shape[3], TH, TW, pad_h, pad_w, T, n0, n1)
+        else:
+            status = winograd_input_adjoint_double(&dV[0, 0], rs, &dx[0, 0, 0, 0], dx.shape[1],
+                dx.shape[2], dx.shape[3], TH, TW, pad_h, pad_w, T, n0, n1)
+    if status:
+        raise MemoryError("winograd: no memory for a row buffer")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,12 +156,15 @@ def _tiles(out_size):
     return (OH + 1) // 2, (OW + 1) // 2
 
 
-def tile_array(rows, T, dtype):
+def tile_array(rows, T, dtype, scratch_name=None):
     """An empty (16, rows, T) array for one of V, M, ∂M, ∂V. The 16 slices do not lie a power
     of two apart (sizes like 32·4096 would put them there): each is 64 bytes further on, so
-    the 16 streams a tile loop reads or writes at once fall into different cache sets."""
+    the 16 streams a tile loop reads or writes at once fall into different cache sets.
+    scratch_name: a temporary, in that scratch buffer of this thread (tinygrad_edu/scratch.py)."""
     pad = 64 // np.dtype(dtype).itemsize
-    return np.empty((16, rows * T + pad), dtype=dtype)[:, :rows * T].reshape(16, rows, T)
+    shape = (16, rows * T + pad)
+    flat = np.empty(shape, dtype=dtype) if scratch_name is None else scratch(scratch_name, shape, dtype)
+    return flat[:, :rows * T].reshape(16, rows, T)
 
 
 def _rows(a):
@@ -250,6 +194,9 @@ def input_transform(x, out_size, padding):
     TH, TW = _tiles(out_size)
     N, C = x.shape[0], x.shape[1]
     V = tile_array(C, N * TH * TW, x.dtype)
+    if x.size == 0:                      # no samples or channels, or only padding: zeros
+        V[...] = 0
+        return V
     pad_h, pad_w = padding
     rows = _rows(V)
     if x.dtype == np.float32:
@@ -268,6 +215,9 @@ def output_transform(M, bias, N, out_size):
     if M.shape != (16, O, N * TH * TW) or bias.shape != (O,) or bias.dtype != M.dtype:
         raise ValueError(f"M {M.shape} and bias {bias.shape} do not fit {N} samples of {out_size}")
     h = np.empty((N, O) + tuple(out_size), dtype=M.dtype)
+    if h.size == 0:
+        return h
+    bias = np.ascontiguousarray(bias)
     rows = _rows(M)
     if M.dtype == np.float32:
         work = lambda n0, n1: _output_transform_range[float](rows, bias, h, TH, TW, n0, n1)
@@ -277,12 +227,15 @@ def output_transform(M, bias, N, out_size):
     return h
 
 
-def output_adjoint(g):
-    """∂M (16, O, T) from ∂h (N, O, OH, OW): A g_tile Aᵀ, tile by tile."""
+def output_adjoint(g, scratch_name=None):
+    """∂M (16, O, T) from ∂h (N, O, OH, OW): A g_tile Aᵀ, tile by tile (in a scratch buffer
+    when scratch_name is given: see tile_array)."""
     _check(g, "grad_output", 4)
     N, O = g.shape[0], g.shape[1]
     TH, TW = _tiles(g.shape[2:])
-    dM = tile_array(O, N * TH * TW, g.dtype)
+    dM = tile_array(O, N * TH * TW, g.dtype, scratch_name)
+    if dM.size == 0:
+        return dM
     rows = _rows(dM)
     if g.dtype == np.float32:
         work = lambda n0, n1: _output_adjoint_range[float](g, rows, TH, TW, n0, n1)
@@ -300,6 +253,8 @@ def input_adjoint(dV, in_shape, out_size, padding):
     if dV.shape != (16, C, N * TH * TW):
         raise ValueError(f"dV {dV.shape} does not fit input {tuple(in_shape)} and output {out_size}")
     dx = np.zeros(in_shape, dtype=dV.dtype)
+    if dx.size == 0 or dV.size == 0:
+        return dx
     pad_h, pad_w = padding
     rows = _rows(dV)
     if dV.dtype == np.float32:

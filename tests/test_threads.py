@@ -230,3 +230,40 @@ def test_a_training_step_is_identical_with_one_and_two_threads(blas_held):
     two = step()
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scratch buffers: reused per thread and name, never shared between threads
+# ---------------------------------------------------------------------------------------------
+def test_scratch_reuses_one_buffer_per_name_and_thread():
+    from tinygrad_edu import scratch as scratch_module
+    from tinygrad_edu.scratch import release_scratch_memory, scratch
+    a = scratch("test.a", (100, 100), np.float32)
+    b = scratch("test.a", (50, 10), np.float64)            # smaller: the same memory
+    assert b.ctypes.data == a.ctypes.data and b.shape == (50, 10) and b.dtype == np.float64
+    assert scratch("test.b", (100, 100), np.float32).ctypes.data != a.ctypes.data
+    other = []
+    t = threading.Thread(target=lambda: other.append(scratch("test.a", (100, 100), np.float32)))
+    t.start()
+    t.join()
+    assert other[0].ctypes.data != a.ctypes.data            # each thread its own
+    release_scratch_memory()
+    assert "buffers" not in scratch_module._local.__dict__    # this thread's buffers are gone
+
+
+def test_outputs_never_live_in_scratch_memory():
+    """Two convolutions' outputs and gradients kept side by side stay what they were."""
+    rng = np.random.default_rng(8)
+    for c in (3, 16):                       # im2col, Winograd
+        x = tg.Tensor(rng.standard_normal((4, c, 10, 10)).astype(np.float32), requires_grad=True)
+        w = tg.Tensor(rng.standard_normal((16, c, 3, 3)).astype(np.float32), requires_grad=True)
+        first = tg.nn.functional.conv2d(x, w, padding=1)
+        first_value = first.data.copy()
+        first.sum().backward()
+        grads = x.grad.copy(), w.grad.copy()
+        x2 = tg.Tensor(rng.standard_normal((4, c, 10, 10)).astype(np.float32), requires_grad=True)
+        second = tg.nn.functional.conv2d(x2, w, padding=1)
+        (second * 3).sum().backward()
+        np.testing.assert_array_equal(first.data, first_value)
+        np.testing.assert_array_equal(x.grad, grads[0])
+        assert not np.array_equal(second.data, first.data)

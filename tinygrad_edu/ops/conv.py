@@ -115,18 +115,18 @@ def winograd_forward(x, w, b, geo):
     GG = WINOGRAD_GG.astype(x.dtype)
     U = (GG @ w.reshape(O * C, 9).T).reshape(16, O, C)                              # G w Gᵀ
     V = _winograd.input_transform(x, geo.out_size, geo.padding)                   # Bᵀ d B
-    M = np.matmul(U, V, out=_winograd.tile_array(O, V.shape[2], x.dtype))          # 16 products
+    M = np.matmul(U, V, out=_winograd.tile_array(O, V.shape[2], x.dtype, "winograd.M"))  # 16 products
     bias = np.zeros(O, dtype=x.dtype) if b is None else b
     return _winograd.output_transform(M, bias, x.shape[0], geo.out_size), V, U    # Aᵀ M A + b
 
 
 def winograd_backward(x_shape, V, U, g, need_x, need_w, geo):
     """(∂x or None, ∂w or None): each forward step's adjoint, in reverse order."""
-    dM = _winograd.output_adjoint(g)                                               # A ∂h Aᵀ
+    dM = _winograd.output_adjoint(g, "winograd.dM")                                # A ∂h Aᵀ
     dx = dw = None
     if need_x:
         dV = np.matmul(U.transpose(0, 2, 1), dM,                                   # U[ξ]ᵀ ∂M[ξ]
-                       out=_winograd.tile_array(U.shape[2], dM.shape[2], g.dtype))
+                       out=_winograd.tile_array(U.shape[2], dM.shape[2], g.dtype, "winograd.dV"))
         dx = _winograd.input_adjoint(dV, x_shape, geo.out_size, geo.padding)       # B ∂V Bᵀ
     if need_w:
         O, C = U.shape[1], U.shape[2]
@@ -134,6 +134,15 @@ def winograd_backward(x_shape, V, U, g, need_x, need_w, geo):
         GG = WINOGRAD_GG.astype(g.dtype)
         dw = (dU.reshape(16, O * C).T @ GG).reshape(O, C, 3, 3)                    # Gᵀ ∂U G
     return dx, dw
+
+
+def _has_infinity(a) -> bool:
+    """Whether a holds +inf or −inf, from two reductions that make no temporary array (a NaN
+    hides the answer from max/min: then the slower test)."""
+    if a.size == 0:
+        return False
+    largest = max(abs(a.max()), abs(a.min()))
+    return bool(largest == np.inf or (largest != largest and np.isinf(a).any()))
 
 
 def _contiguous(*arrays):
@@ -168,7 +177,7 @@ class Conv2dFn(Function):
         ctx.geo = geo
         # (±inf: Winograd's transforms subtract, inf − inf would make NaN where the formula
         # gives ±inf, so such inputs take im2col; the check is one cheap pass over x)
-        if ctx.path == "fast" and winograd_applies(x.shape, w.shape, geo) and np.isfinite(x).all():
+        if ctx.path == "fast" and winograd_applies(x.shape, w.shape, geo) and not _has_infinity(x):
             ctx.path = "winograd"
             h, V, U = winograd_forward(x, w, b, geo)
             ctx.save_for_backward(x, w, V, U)       # the transformed input and weight
@@ -184,7 +193,7 @@ class Conv2dFn(Function):
         g = np.ascontiguousarray(g)
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         if ctx.path == "winograd":
-            if np.isfinite(g).all():
+            if not _has_infinity(g):
                 dx, dw = winograd_backward(x.shape, *kept, g, need_x, need_w, ctx.geo)
                 return dx, dw, db, None
             ctx.path, kept = "fast", [None]     # ±inf in g: im2col (recomputes the columns)
