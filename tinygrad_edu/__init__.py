@@ -22,6 +22,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .gradient_table import GradientRow, format_gradient_table, gradient_table
 from .tensor import Tensor, cat, stack, where
 from .threads import get_num_threads, set_num_threads
+from .scratch import release_scratch_memory
 
 # The library on top of the engine (imported after it: they build on Tensor and Function).
 from . import autograd, data, datasets, nn, optim, utils  # noqa: E402

@@ -1,6 +1,6 @@
 """tinygrad_edu against PyTorch, each measured as its users run it.
 
-    python benchmarks/headtohead.py [--quick]
+    python benchmarks/bench_torch.py [--quick]      (or as part of benchmarks/run.py)
 
 Every case is written once against a library `lib` (tinygrad_edu's API is PyTorch's), and
 each library runs in a process of its own with the environment you started this script in
@@ -216,7 +216,7 @@ def pct_change(after: float, before: float) -> str:
     return f"{(after / before - 1) * 100:+.0f}%"
 
 
-def main(quick: bool) -> None:
+def run(quick: bool = False) -> None:
     ours = run_worker("tinygrad_edu", None, quick)
     try:
         import torch  # noqa: F401  (only to see whether it is there; timed in its own process)
@@ -268,4 +268,4 @@ if __name__ == "__main__":
     if args.worker:
         print(json.dumps(worker(args.worker, args.first, args.quick)))
     else:
-        main(args.quick)
+        run(args.quick)
