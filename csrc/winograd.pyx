@@ -27,6 +27,9 @@ Backward is the forward run backwards: each step's adjoint (transposed matrices,
     ∂U[ξ]      = ∂M[ξ] @ V[ξ]ᵀ,    ∂w = Gᵀ ∂U G         (BLAS; numpy)
     ∂V[ξ]      = U[ξ]ᵀ @ ∂M[ξ],    ∂d = B ∂V Bᵀ, added back onto the input patches (input_adjoint)
 
+ops/conv.py runs these over chunks of the batch, so each tile array is still in the cache when
+the next step reads it, and makes V again in backward rather than keeping it.
+
 Shapes: x (N, C, H, W); tiles TH = ⌈OH/2⌉ × TW = ⌈OW/2⌉ per sample, t = (n·TH + ty)·TW + tx; the
 patch of tile (ty, tx) starts at input row 2·ty − pad_h, column 2·tx − pad_w (zero outside x).
 The four tile loops are plain C (winograd_loops.inc). Each runs over ranges of the batch on the
@@ -178,6 +181,17 @@ def _rows(a):
                                            (a.strides[0], a.itemsize))
 
 
+def _output_array(out, shape, dtype, make):
+    """`out` checked against shape and dtype, or a new array from make (np.empty, np.zeros)."""
+    if out is None:
+        return make(shape, dtype=dtype)
+    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype or \
+            not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous {np.dtype(dtype)} array of shape {shape}, "
+                         f"got {getattr(out, 'dtype', type(out).__name__)} {np.shape(out)}")
+    return out
+
+
 def _check(a, name, ndim):
     """A float32/float64 array with ndim axes: C-contiguous (the images, 4 axes), or with each
     of its 16 slices contiguous (the tile arrays, 3 axes: `_rows` checks those)."""
@@ -188,12 +202,13 @@ def _check(a, name, ndim):
                         f"shape {np.shape(a)}")
 
 
-def input_transform(x, out_size, padding):
-    """V (16, C, T): every tile's 4×4 input patch, transformed (Bᵀ d B)."""
+def input_transform(x, out_size, padding, scratch_name=None):
+    """V (16, C, T): every tile's 4×4 input patch, transformed (Bᵀ d B) (in a scratch buffer
+    when scratch_name is given: see tile_array)."""
     _check(x, "input", 4)
     TH, TW = _tiles(out_size)
     N, C = x.shape[0], x.shape[1]
-    V = tile_array(C, N * TH * TW, x.dtype)
+    V = tile_array(C, N * TH * TW, x.dtype, scratch_name)
     if x.size == 0:                      # no samples or channels, or only padding: zeros
         V[...] = 0
         return V
@@ -207,14 +222,15 @@ def input_transform(x, out_size, padding):
     return V
 
 
-def output_transform(M, bias, N, out_size):
-    """h (N, O, OH, OW) from M (16, O, T): Aᵀ M A + bias, tile by tile."""
+def output_transform(M, bias, N, out_size, out=None):
+    """h (N, O, OH, OW) from M (16, O, T): Aᵀ M A + bias, tile by tile (into `out` if given:
+    a C-contiguous array of that shape, e.g. the rows of a larger batch)."""
     _check(M, "M", 3)
     TH, TW = _tiles(out_size)
     O = M.shape[1]
     if M.shape != (16, O, N * TH * TW) or bias.shape != (O,) or bias.dtype != M.dtype:
         raise ValueError(f"M {M.shape} and bias {bias.shape} do not fit {N} samples of {out_size}")
-    h = np.empty((N, O) + tuple(out_size), dtype=M.dtype)
+    h = _output_array(out, (N, O) + tuple(out_size), M.dtype, np.empty)
     if h.size == 0:
         return h
     bias = np.ascontiguousarray(bias)
@@ -245,14 +261,15 @@ def output_adjoint(g, scratch_name=None):
     return dM
 
 
-def input_adjoint(dV, in_shape, out_size, padding):
-    """∂x (in_shape) from ∂V (16, C, T): B ∂V Bᵀ added back onto every tile's patch."""
+def input_adjoint(dV, in_shape, out_size, padding, out=None):
+    """∂x (in_shape) from ∂V (16, C, T): B ∂V Bᵀ added back onto every tile's patch (added
+    into `out` if given: a C-contiguous array of in_shape, zero where nothing else is added)."""
     _check(dV, "dV", 3)
     N, C = in_shape[0], in_shape[1]
     TH, TW = _tiles(out_size)
     if dV.shape != (16, C, N * TH * TW):
         raise ValueError(f"dV {dV.shape} does not fit input {tuple(in_shape)} and output {out_size}")
-    dx = np.zeros(in_shape, dtype=dV.dtype)
+    dx = _output_array(out, tuple(in_shape), dV.dtype, np.zeros)
     if dx.size == 0 or dV.size == 0:
         return dx
     pad_h, pad_w = padding

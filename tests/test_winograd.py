@@ -49,9 +49,9 @@ def geometry(x, w, b, padding):
 def test_conv2d_winograd_matches_direct_loops_and_reference(case):
     x, w, b = arrays(case)
     geo = geometry(x, w, b, case["padding"])
-    h, V, U = conv_ops.winograd_forward(x, w, b, geo)
+    h, U = conv_ops.winograd_forward(x, w, b, geo)
     g = np.random.default_rng(1).standard_normal(h.shape).astype(x.dtype)
-    dx, dw = conv_ops.winograd_backward(x.shape, V, U, g, True, True, geo)
+    dx, dw = conv_ops.winograd_backward(x, U, g, True, True, geo)
     assert h.dtype == dx.dtype == dw.dtype == x.dtype
     tol = TOLERANCE[case["dtype"]]
     direct = [kernels.conv2d_forward_direct(x, w, b, geo.out_size, *geo.args),
@@ -69,14 +69,32 @@ def test_conv2d_winograd_matches_direct_loops_and_reference(case):
         np.testing.assert_allclose(dw, rdw, **tol)
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 5000, 1 << 30])
+def test_conv2d_winograd_chunks_of_the_batch_give_the_same_numbers(chunk_bytes, monkeypatch):
+    """One sample per chunk, a few, or the whole batch at once: chunk boundaries change nothing
+    (∂w sums the chunks in order; the rest is per sample)."""
+    x, w, b = arrays(dict(n=5, c=4, o=3, h=7, w=6, bias=True, dtype=np.float64, seed=2))
+    geo = geometry(x, w, b, 1)
+    g = np.random.default_rng(3).standard_normal((5, 3, 7, 6))
+    monkeypatch.setattr(conv_ops, "WINOGRAD_CHUNK_BYTES", chunk_bytes)
+    h, U = conv_ops.winograd_forward(x, w, b, geo)
+    dx, dw = conv_ops.winograd_backward(x, U, g, True, True, geo)
+    np.testing.assert_allclose(h, kernels.conv2d_forward_direct(x, w, b, geo.out_size, *geo.args),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dx, kernels.conv2d_grad_input_direct(g, w, x.shape[2:], *geo.args),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, kernels.conv2d_grad_weight_direct(x, g, (3, 3), *geo.args),
+                               rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_winograd_only_the_needed_gradients():
     x, w, b = arrays(dict(n=2, c=3, o=4, h=6, w=6, bias=True, dtype=np.float64, seed=0))
     geo = geometry(x, w, b, 1)
-    h, V, U = conv_ops.winograd_forward(x, w, b, geo)
+    h, U = conv_ops.winograd_forward(x, w, b, geo)
     g = np.ones_like(h)
-    dx, dw = conv_ops.winograd_backward(x.shape, V, U, g, False, True, geo)
+    dx, dw = conv_ops.winograd_backward(x, U, g, False, True, geo)
     assert dx is None and dw.shape == w.shape
-    dx, dw = conv_ops.winograd_backward(x.shape, V, U, g, True, False, geo)
+    dx, dw = conv_ops.winograd_backward(x, U, g, True, False, geo)
     assert dw is None and dx.shape == x.shape
 
 
@@ -157,7 +175,7 @@ def test_conv2d_winograd_nan_reaches_the_outputs_it_reaches_in_the_formula():
         x = rng.standard_normal((1, 16, 7, 6))
         x[0, rng.integers(16), rng.integers(7), rng.integers(6)] = np.nan
         geo = geometry(x, w, None, 1)
-        h, _, _ = conv_ops.winograd_forward(x, w, None, geo)
+        h, _ = conv_ops.winograd_forward(x, w, None, geo)
         direct = kernels.conv2d_forward_direct(x, w, None, geo.out_size, *geo.args)
         np.testing.assert_array_equal(np.isnan(h), np.isnan(direct))
 

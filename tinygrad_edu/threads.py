@@ -35,9 +35,6 @@ from typing import Callable
 
 # Below this many values touched, starting threads costs more than the work it would share.
 SMALL_JOB = 1 << 15
-# Work is cut into a few chunks per thread: a thread that the system pauses (another process
-# needs the core) then holds back only a small part of it.
-CHUNKS_PER_THREAD = 4
 
 _num_threads: int | None = None     # set by set_num_threads
 _pool: ThreadPoolExecutor | None = None
@@ -104,18 +101,21 @@ if hasattr(os, "register_at_fork"):
 
 
 def parallel_for(work: Callable[[int, int], None], n_items: int, n_values: int) -> None:
-    """Run work(start, end) over the items 0 … n_items−1, cut into ranges run on the pool.
+    """Run work(start, end) over the items 0 … n_items−1, cut into one range per thread: the
+    calling thread runs the first range itself while the pool's workers run the others.
 
     `work` must release the GIL (the compiled loops do) and write only the outputs of its own
     items. n_values, roughly how many values the whole job reads and writes, decides whether
     threads are worth starting at all."""
-    threads = get_num_threads()
-    chunks = min(n_items, CHUNKS_PER_THREAD * threads)
-    if threads == 1 or chunks <= 1 or n_values < SMALL_JOB:
+    threads = min(get_num_threads(), n_items)
+    if threads <= 1 or n_values < SMALL_JOB:
         work(0, n_items)
         return
-    bounds = [n_items * c // chunks for c in range(chunks + 1)]
-    pool = _get_pool(threads)
-    futures = [pool.submit(work, bounds[c], bounds[c + 1]) for c in range(chunks)]
-    for future in futures:
-        future.result()   # waits (asleep), and re-raises what a chunk raised
+    bounds = [n_items * k // threads for k in range(threads + 1)]
+    pool = _get_pool(threads - 1)
+    futures = [pool.submit(work, bounds[k], bounds[k + 1]) for k in range(1, threads)]
+    try:
+        work(bounds[0], bounds[1])
+    finally:
+        for future in futures:
+            future.result()   # waits (asleep), and re-raises what a range raised

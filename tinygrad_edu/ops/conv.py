@@ -109,30 +109,53 @@ def winograd_applies(x_shape, w_shape, geo) -> bool:
             WINOGRAD_MIN_CHANNELS)
 
 
+# The batch goes through in chunks of samples, each chunk's tile arrays (V, M, ∂M, ∂V) in
+# scratch buffers of about this size, so one step's output is still in the cache when the
+# next step reads it. V is made again in backward (one cheap pass) instead of being kept.
+WINOGRAD_CHUNK_BYTES = 4 << 20
+
+
+def _winograd_chunks(x_shape, out_size, channels, itemsize):
+    """(n0, n1) ranges of samples whose largest tile array stays near WINOGRAD_CHUNK_BYTES."""
+    tiles = ((out_size[0] + 1) // 2) * ((out_size[1] + 1) // 2)
+    per_sample = 16 * channels * tiles * itemsize
+    step = max(1, WINOGRAD_CHUNK_BYTES // max(per_sample, 1))
+    return [(n0, min(n0 + step, x_shape[0])) for n0 in range(0, x_shape[0], step)]
+
+
 def winograd_forward(x, w, b, geo):
-    """(h, V, U): h = conv2d(x, w) + b; V (16, C, T) and U (16, O, C) are kept for backward."""
-    O, C = w.shape[0], w.shape[1]
+    """(h, U): h = conv2d(x, w) + b; U (16, O, C), the transformed weight, is kept for backward."""
+    N, O, C = x.shape[0], w.shape[0], w.shape[1]
     GG = WINOGRAD_GG.astype(x.dtype)
     U = (GG @ w.reshape(O * C, 9).T).reshape(16, O, C)                              # G w Gᵀ
-    V = _winograd.input_transform(x, geo.out_size, geo.padding)                   # Bᵀ d B
-    M = np.matmul(U, V, out=_winograd.tile_array(O, V.shape[2], x.dtype, "winograd.M"))  # 16 products
     bias = np.zeros(O, dtype=x.dtype) if b is None else b
-    return _winograd.output_transform(M, bias, x.shape[0], geo.out_size), V, U    # Aᵀ M A + b
+    h = np.empty((N, O) + tuple(geo.out_size), dtype=x.dtype)
+    for n0, n1 in _winograd_chunks(x.shape, geo.out_size, max(C, O), x.itemsize):
+        V = _winograd.input_transform(x[n0:n1], geo.out_size, geo.padding, "winograd.V")  # Bᵀ d B
+        M = np.matmul(U, V, out=_winograd.tile_array(O, V.shape[2], x.dtype, "winograd.M"))
+        _winograd.output_transform(M, bias, n1 - n0, geo.out_size, out=h[n0:n1])   # Aᵀ M A + b
+    return h, U
 
 
-def winograd_backward(x_shape, V, U, g, need_x, need_w, geo):
-    """(∂x or None, ∂w or None): each forward step's adjoint, in reverse order."""
-    dM = _winograd.output_adjoint(g, "winograd.dM")                                # A ∂h Aᵀ
-    dx = dw = None
-    if need_x:
-        dV = np.matmul(U.transpose(0, 2, 1), dM,                                   # U[ξ]ᵀ ∂M[ξ]
-                       out=_winograd.tile_array(U.shape[2], dM.shape[2], g.dtype, "winograd.dV"))
-        dx = _winograd.input_adjoint(dV, x_shape, geo.out_size, geo.padding)       # B ∂V Bᵀ
+def winograd_backward(x, U, g, need_x, need_w, geo):
+    """(∂x or None, ∂w or None): each forward step's adjoint, in reverse order, chunk by chunk."""
+    O, C = U.shape[1], U.shape[2]
+    dx = np.zeros(x.shape, dtype=g.dtype) if need_x else None
+    dU = np.zeros((16, O, C), dtype=g.dtype) if need_w else None
+    for n0, n1 in _winograd_chunks(x.shape, geo.out_size, max(C, O), x.itemsize):
+        dM = _winograd.output_adjoint(g[n0:n1], "winograd.dM")                         # A ∂h Aᵀ
+        if need_x:
+            dV = np.matmul(U.transpose(0, 2, 1), dM,                                   # U[ξ]ᵀ ∂M[ξ]
+                           out=_winograd.tile_array(C, dM.shape[2], g.dtype, "winograd.dV"))
+            _winograd.input_adjoint(dV, x[n0:n1].shape, geo.out_size, geo.padding,
+                                    out=dx[n0:n1])                                      # B ∂V Bᵀ
+        if need_w:
+            V = _winograd.input_transform(x[n0:n1], geo.out_size, geo.padding, "winograd.V")
+            dU += np.matmul(dM, V.transpose(0, 2, 1))                                  # ∂M[ξ] V[ξ]ᵀ
+    dw = None
     if need_w:
-        O, C = U.shape[1], U.shape[2]
-        dU = np.matmul(dM, V.transpose(0, 2, 1))                                   # ∂M[ξ] V[ξ]ᵀ
         GG = WINOGRAD_GG.astype(g.dtype)
-        dw = (dU.reshape(16, O * C).T @ GG).reshape(O, C, 3, 3)                    # Gᵀ ∂U G
+        dw = (dU.reshape(16, O * C).T @ GG).reshape(O, C, 3, 3)                        # Gᵀ ∂U G
     return dx, dw
 
 
@@ -179,8 +202,8 @@ class Conv2dFn(Function):
         # gives ±inf, so such inputs take im2col; the check is one cheap pass over x)
         if ctx.path == "fast" and winograd_applies(x.shape, w.shape, geo) and not _has_infinity(x):
             ctx.path = "winograd"
-            h, V, U = winograd_forward(x, w, b, geo)
-            ctx.save_for_backward(x, w, V, U)       # the transformed input and weight
+            h, U = winograd_forward(x, w, b, geo)
+            ctx.save_for_backward(x, w, U)          # x, and the transformed weight
             return h
         h, cols = _forward(x, w, b, geo.out_size, geo, ctx.path)
         ctx.save_for_backward(x, w, cols)           # cols (fast path): im2col(x), reused for ∂W
@@ -194,7 +217,7 @@ class Conv2dFn(Function):
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         if ctx.path == "winograd":
             if not _has_infinity(g):
-                dx, dw = winograd_backward(x.shape, *kept, g, need_x, need_w, ctx.geo)
+                dx, dw = winograd_backward(x, *kept, g, need_x, need_w, ctx.geo)
                 return dx, dw, db, None
             ctx.path, kept = "fast", [None]     # ±inf in g: im2col (recomputes the columns)
         cols = kept[0]
