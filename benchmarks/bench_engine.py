@@ -2,16 +2,18 @@
 
 On 4-element tensors the arithmetic is free; what is measured is the bookkeeping per op
 (making the result, recording the graph node, the topological sort, calling each backward).
-Printed beside PyTorch (when installed) and a minimal numpy tape written below, in µs per op.
+Printed beside a minimal numpy tape written below (the least an autograd can do), in µs per op,
+timed interleaved in the same run; "vs ..." is the row's time / that column's (lower is better).
+
+PyTorch: benchmarks/bench_torch.py, each library in a process of its own.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 import time
 
-from common import print_table, ratio, try_import_torch
+import numpy as np
+from common import print_machine, print_table, ratio
 
 import tinygrad_edu as tg
 
@@ -27,19 +29,6 @@ def chain_ours():
         y = y + c
     y.backward(np.ones(4, dtype=np.float32))
     return x.grad
-
-
-def chain_torch(torch):
-    def run():
-        x = torch.ones(4, requires_grad=True)
-        c = torch.full((4,), 0.999)
-        y = x
-        for _ in range(CHAIN // 2):
-            y = y * c
-            y = y + c
-        y.backward(torch.ones(4))
-        return x.grad
-    return run
 
 
 def chain_numpy_tape():
@@ -74,21 +63,17 @@ def interleaved_us_per_op(fns: dict, repeat: int) -> dict:
 
 def run(quick: bool = False) -> None:
     repeat = 10 if quick else 60
-    torch = try_import_torch()
-    fns = {"ours": chain_ours, "tape": chain_numpy_tape}
-    if torch:
-        fns["torch"] = chain_torch(torch)
-    measured = interleaved_us_per_op(fns, repeat)
-    ours, tape, theirs = measured["ours"], measured["tape"], measured.get("torch")
+    measured = interleaved_us_per_op({"ours": chain_ours, "tape": chain_numpy_tape}, repeat)
+    ours, tape = measured["ours"], measured["tape"]
     np.testing.assert_allclose(chain_ours(), chain_numpy_tape(), rtol=1e-5)
-    rows = [["tinygrad_edu", ours, "1.00x", ratio(ours, theirs), ratio(ours, tape)],
-            ["numpy tape (no graph objects)", tape, ratio(tape, ours), ratio(tape, theirs), "1.00x"]]
-    if theirs is not None:
-        rows.insert(1, ["PyTorch " + torch.__version__, theirs, ratio(theirs, ours), "1.00x",
-                        ratio(theirs, tape)])
-    print_table(f"Engine overhead: chain of {CHAIN} add/mul ops on 4 elements, forward+backward",
-                ["engine", "us/op", "vs ours", "vs PyTorch", "vs numpy tape"], rows)
+    rows = [["tinygrad_edu", ours, "1.00x", ratio(ours, tape)],
+            ["numpy tape (no graph objects)", tape, ratio(tape, ours), "1.00x"]]
+    print_table(f"Engine overhead: chain of {CHAIN} add/mul ops on 4 elements, forward+backward "
+                "(ratio = row's time / column's, lower is better)",
+                ["engine", "us/op", "vs ours", "vs numpy tape"], rows)
 
 
 if __name__ == "__main__":
-    run()
+    import sys
+    print_machine()
+    run(quick="--quick" in sys.argv)

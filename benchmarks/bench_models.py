@@ -1,17 +1,20 @@
 """Whole-model steps: LeNet-5 training step, MLP training step, LSTM forward+backward.
 
-Each is timed for tinygrad_edu, for PyTorch (when installed) and for plain numpy written out by
-hand below (no autograd: the forward and backward formulas in straight numpy), in one run:
+Each is timed for tinygrad_edu and for plain numpy written out by hand below (no autograd: the
+forward and backward formulas in straight numpy), in one run, interleaved; "vs numpy" is our
+time / numpy's (lower is better):
 
   LeNet-5  batch 128, 1×32×32, cross-entropy, SGD step
   MLP      784-128-10, batch 128, cross-entropy, SGD step
   LSTM     T=32, batch 32, input 64, hidden 128: forward and backward of output.sum()
+
+PyTorch: benchmarks/bench_torch.py, each library in a process of its own.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from common import median_ms, print_table, ratio, try_import_torch
+from common import median_ms, print_machine, print_table, ratio
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
@@ -178,29 +181,8 @@ def _ours_train_step(model, x, labels):
     return step
 
 
-def _torch_train_step(torch, model, x, labels):
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    lossf = torch.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        lossf(model(x), labels).backward()
-        opt.step()
-    return step
-
-
-def _torch_models(torch):
-    tn = torch.nn
-    lenet = tn.Sequential(tn.Conv2d(1, 6, 5), tn.ReLU(), tn.MaxPool2d(2), tn.Conv2d(6, 16, 5),
-                          tn.ReLU(), tn.MaxPool2d(2), tn.Flatten(), tn.Linear(400, 120), tn.ReLU(),
-                          tn.Linear(120, 84), tn.ReLU(), tn.Linear(84, 10))
-    mlp = tn.Sequential(tn.Linear(784, 128), tn.ReLU(), tn.Linear(128, 10))
-    return lenet, mlp, tn.LSTM(LSTM_IN, LSTM_H)
-
-
 def run(quick: bool = False) -> None:
     repeat = 5 if quick else 20
-    torch = try_import_torch()
     rng = np.random.default_rng(0)
     tg.manual_seed(0)
     images = rng.random((BATCH, 1, 32, 32), dtype=np.float32)
@@ -223,39 +205,20 @@ def run(quick: bool = False) -> None:
                                               lambda: np_mlp.step(flat, labels)),
         "LSTM fwd+bwd (T=32,b=32,64->128)": (ours_lstm, lambda: np_lstm.forward_backward(seq)),
     }
-    torch_fns = {}
-    if torch is not None:
-        t_lenet, t_mlp, t_lstm = _torch_models(torch)
-        t_labels = torch.tensor(labels)
-        t_seq = torch.tensor(seq, requires_grad=True)
-
-        def torch_lstm():
-            out, _ = t_lstm(t_seq)
-            out.sum().backward()
-        torch_fns = {
-            "LeNet-5 train step (b=128)":
-                _torch_train_step(torch, t_lenet, torch.tensor(images), t_labels),
-            "MLP 784-128-10 train step (b=128)":
-                _torch_train_step(torch, t_mlp, torch.tensor(flat), t_labels),
-            "LSTM fwd+bwd (T=32,b=32,64->128)": torch_lstm,
-        }
     rows = []
     for name, (ours, numpy_fn) in cases.items():
-        # interleave the three so that a burst of load on the machine hits them alike
-        t_ours, t_np, t_torch = [], [], []
+        # interleave the two so that a burst of load on the machine hits them alike
+        t_ours, t_np = [], []
         for _ in range(3):
             t_ours.append(median_ms(ours, repeat=repeat, warmup=2))
             t_np.append(median_ms(numpy_fn, repeat=repeat, warmup=2))
-            if name in torch_fns:
-                t_torch.append(median_ms(torch_fns[name], repeat=repeat, warmup=2))
         ours_ms, np_ms = min(t_ours), min(t_np)
-        torch_ms = min(t_torch) if t_torch else None
-        rows.append([name, ours_ms, torch_ms if torch_ms is not None else "-", np_ms,
-                     ratio(ours_ms, torch_ms), ratio(ours_ms, np_ms)])
-    print_table("Models: milliseconds per step (lower is better; ratio = ours / other)",
-                ["case", "ours ms", "torch ms", "numpy ms", "vs torch", "vs numpy"], rows)
+        rows.append([name, ours_ms, np_ms, ratio(ours_ms, np_ms)])
+    print_table("Models: milliseconds per step (vs numpy = our time / numpy's; lower is better)",
+                ["case", "ours ms", "numpy ms", "vs numpy"], rows)
 
 
 if __name__ == "__main__":
     import sys
+    print_machine()
     run(quick="--quick" in sys.argv)

@@ -16,31 +16,20 @@ fwd+bwd = 3 · 2·N·O·OH·OW·C·KH·KW / groups flops, divided by the time.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
-import platform
 import subprocess
 import sys
-import time
 
 import numpy as np
+from common import cpu_model, median_ms, sgemm_ceiling
 
 CONV_CASES = {  # name: (input shape, out channels, kernel, padding)
     "conv (64,3,32,32)->32 k3 p1": ((64, 3, 32, 32), 32, 3, 1),
     "conv (64,32,16,16)->64 k3 p1": ((64, 32, 16, 16), 64, 3, 1),
     "conv (128,1,32,32)->6 k5": ((128, 1, 32, 32), 6, 5, 0),
 }
-
-
-def median_ms(step, repeat: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,16 +140,6 @@ def import_library(name):
     return tinygrad_edu
 
 
-def sgemm_ceiling() -> float:
-    """numpy's best float32 matrix-product rate in GFLOP/s over a few square sizes."""
-    best = 0.0
-    for n in (1024, 2048, 3072):
-        a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-        ms = median_ms(lambda: a @ a, repeat=5, warmup=2)
-        best = max(best, 2 * n ** 3 / ms / 1e6)
-    return best
-
-
 def worker(name: str, first: str | None, quick: bool) -> dict:
     if first:
         warm_up(import_library(first))
@@ -186,17 +165,6 @@ def run_worker(name: str, first: str | None, quick: bool) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def blas_threads() -> str:
     try:
         from threadpoolctl import threadpool_info
@@ -218,11 +186,7 @@ def pct_change(after: float, before: float) -> str:
 
 def run(quick: bool = False) -> None:
     ours = run_worker("tinygrad_edu", None, quick)
-    try:
-        import torch  # noqa: F401  (only to see whether it is there; timed in its own process)
-        have_torch = True
-    except ImportError:
-        have_torch = False
+    have_torch = importlib.util.find_spec("torch") is not None   # (timed in its own process)
     theirs = run_worker("torch", None, quick) if have_torch else None
     ours_after_torch = run_worker("tinygrad_edu", "torch", quick) if have_torch else None
     torch_after_ours = run_worker("torch", "tinygrad_edu", quick) if have_torch else None

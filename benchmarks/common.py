@@ -1,7 +1,13 @@
-"""Timing helpers shared by the benchmark scripts (never used by the tests)."""
+"""Timing helpers shared by the benchmark scripts (never used by the tests).
+
+PyTorch is never imported here: it is compared in benchmarks/bench_torch.py, each library in a
+process of its own.
+"""
 
 from __future__ import annotations
 
+import functools
+import platform
 import time
 from typing import Callable
 
@@ -20,14 +26,37 @@ def median_ms(fn: Callable[[], object], repeat: int = 20, warmup: int = 3) -> fl
     return float(np.median(times) * 1e3)
 
 
-def try_import_torch():
-    """PyTorch if installed (set to use both cores), else None."""
+@functools.lru_cache(maxsize=None)
+def sgemm_ceiling(sizes: tuple[int, ...] = (1024, 2048, 3072), repeat: int = 5) -> float:
+    """This machine's float32 matrix-product ceiling in GFLOP/s: numpy's best rate over square
+    products of the given sizes (median of `repeat` runs each). Measured once per process."""
+    rng = np.random.default_rng(0)
+    best = 0.0
+    for n in sizes:
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        b = rng.standard_normal((n, n), dtype=np.float32)
+        ms = median_ms(lambda: a @ b, repeat=repeat, warmup=1)
+        best = max(best, 2 * n ** 3 / ms / 1e6)
+    return best
+
+
+def cpu_model() -> str:
+    """The "model name" line of /proc/cpuinfo, else platform.processor() (or the machine)."""
     try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(2)
-    return torch
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def print_machine() -> None:
+    """One line on what the timings were taken on: CPU model and tinygrad_edu's thread count."""
+    import tinygrad_edu as tg
+
+    print(f"CPU: {cpu_model()}; tinygrad_edu threads: {tg.get_num_threads()}")
 
 
 def ratio(ours: float, other: float | None) -> str:
