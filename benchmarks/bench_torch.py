@@ -1,12 +1,14 @@
 """tinygrad_edu against PyTorch, each measured as its users run it.
 
-    python benchmarks/bench_torch.py [--quick]      (or as part of benchmarks/run.py)
+    python benchmarks/bench_torch.py [--quick] [--rounds 3]   (or as part of benchmarks/run.py)
 
 Every case is written once against a library `lib` (tinygrad_edu's API is PyTorch's), and
 each library runs in a process of its own with the environment you started this script in
 (nothing is set for either). Two more processes check the import orders: tinygrad_edu timed
 after PyTorch was imported and warmed up in the same process, and PyTorch timed after
-tinygrad_edu was. The table gives medians in milliseconds (µs per op for the last case).
+tinygrad_edu was. The four processes run in rounds (3 by default); each cell of the table is
+the median over the rounds of each process's median, in milliseconds (µs per op for the last
+case). On a shared or virtual machine, single runs drift by ±20 %: compare medians of rounds.
 
 Convolution cases also give their rate as a fraction of this machine's sgemm ceiling (numpy's
 float32 matrix product at its best square size, measured in the same run):
@@ -184,12 +186,33 @@ def pct_change(after: float, before: float) -> str:
     return f"{(after / before - 1) * 100:+.0f}%"
 
 
-def run(quick: bool = False) -> None:
-    ours = run_worker("tinygrad_edu", None, quick)
+def median_of_rounds(results: list) -> dict:
+    """One worker's results over several rounds: each time the median over the rounds."""
+    merged = dict(results[0])
+    merged["times"] = {case: float(np.median([r["times"][case] for r in results]))
+                       for case in results[0]["times"]}
+    if "sgemm" in merged:
+        merged["sgemm"] = float(np.median([r["sgemm"] for r in results]))
+    return merged
+
+
+def run(quick: bool = False, rounds: int = 3) -> None:
+    """`rounds` rounds of the four processes, interleaved (a machine whose speed drifts moves
+    all four alike); each cell is the median over the rounds."""
     have_torch = importlib.util.find_spec("torch") is not None   # (timed in its own process)
-    theirs = run_worker("torch", None, quick) if have_torch else None
-    ours_after_torch = run_worker("tinygrad_edu", "torch", quick) if have_torch else None
-    torch_after_ours = run_worker("torch", "tinygrad_edu", quick) if have_torch else None
+    configs = [("tinygrad_edu", None)]
+    if have_torch:
+        configs += [("torch", None), ("tinygrad_edu", "torch"), ("torch", "tinygrad_edu")]
+    collected = {config: [] for config in configs}
+    for _ in range(1 if quick else rounds):
+        for config in configs:
+            collected[config].append(run_worker(*config, quick))
+    ours = median_of_rounds(collected[("tinygrad_edu", None)])
+    theirs = ours_after_torch = torch_after_ours = None
+    if have_torch:
+        theirs = median_of_rounds(collected[("torch", None)])
+        ours_after_torch = median_of_rounds(collected[("tinygrad_edu", "torch")])
+        torch_after_ours = median_of_rounds(collected[("torch", "tinygrad_edu")])
 
     ceiling = ours["sgemm"]
     print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; numpy {np.__version__}, "
@@ -214,7 +237,8 @@ def run(quick: bool = False) -> None:
                     f"{torch_after_ours['times'][case]:.2f} ({pct_change(torch_after_ours['times'][case], t)})"]
         rows.append(row)
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(rows[0]))]
-    print("\nmedians in ms (µs per op in the last row); (x%) = fraction of the sgemm ceiling")
+    print(f"\nmedians in ms (µs per op in the last row), median over {len(collected[configs[0]])} "
+          "round(s) of separate processes; (x%) = fraction of the sgemm ceiling")
     for k, row in enumerate([header] + rows):
         print("  ".join(c.ljust(wd) if i == 0 else c.rjust(wd) for i, (c, wd) in
                         enumerate(zip(row, widths))))
@@ -225,11 +249,12 @@ def run(quick: bool = False) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, one round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the four processes")
     parser.add_argument("--worker", choices=["tinygrad_edu", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--first", choices=["tinygrad_edu", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.first, args.quick)))
     else:
-        run(args.quick)
+        run(args.quick, args.rounds)
