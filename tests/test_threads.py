@@ -4,6 +4,7 @@ threads (each output element is computed by one thread, in the same order)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -20,7 +21,6 @@ from tinygrad_edu.ops.pool import nearest_sources
 
 def run_python(code: str, **env) -> str:
     """Run code in a fresh interpreter (with env added to the environment); its stdout."""
-    import os
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, **env}, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -268,3 +268,28 @@ def test_outputs_never_live_in_scratch_memory():
         np.testing.assert_array_equal(first.data, first_value)
         np.testing.assert_array_equal(x.grad, grads[0])
         assert not np.array_equal(second.data, first.data)
+
+
+def _conv_in_child(queue):
+    x = np.ones((8, 16, 20, 20), dtype=np.float32)
+    w = np.ones((16, 16, 3, 3), dtype=np.float32)
+    h, _ = conv.conv2d_forward_fast(x, w, None, (20, 20), (1, 1), (1, 1), (1, 1), 1)
+    queue.put(float(h.sum()))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_starts_its_own_pool(restore_threads):
+    """A DataLoader worker or multiprocessing child made by fork() after the pool started has
+    none of its threads: it must make its own instead of waiting forever on the parent's."""
+    import multiprocessing
+    tg.set_num_threads(2)
+    x = np.ones((8, 16, 20, 20), dtype=np.float32)
+    w = np.ones((16, 16, 3, 3), dtype=np.float32)
+    expected = float(conv.conv2d_forward_fast(x, w, None, (20, 20), (1, 1), (1, 1), (1, 1), 1)[0].sum())
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_conv_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == expected
