@@ -187,6 +187,28 @@ def test_view_inplace_changes_its_base_with_gradients_as_pytorch():
     np.testing.assert_allclose(our_grad, their_grad.numpy())
 
 
+def test_view_inplace_then_a_transposed_view_of_the_base_as_pytorch():
+    """h[0] += v (an in-place change through a view, recorded as a scatter into h), then
+    h.transpose(0, 2): the gradient reaching the scatter is a transpose, not in C order; the
+    written positions must still get 0 in h's own gradient (not twice g: found by
+    tests/test_fuzz_torch.py). Also with h[0, [0]] = v, which writes through the view h[0]."""
+    torch = _torch()
+
+    def program(lib, tensor, write):
+        a = tensor(np.arange(1.0, 5.0).reshape(1, 2, 2), requires_grad=True)
+        h = a * 1
+        write(h, tensor)
+        out = h.transpose(0, 2)
+        out.backward(tensor(np.arange(1.0, 5.0).reshape(out.shape)))
+        return a.grad
+
+    writes = (lambda h, t: h[0].__iadd__(t(np.ones((2, 2)))),
+              lambda h, t: h.__setitem__((0, t(np.array([0]))), t(np.zeros((1, 2)))))
+    for write in writes:
+        ours, theirs = program(tg, Tensor, write), program(torch, torch.tensor, write)
+        np.testing.assert_array_equal(ours, theirs.numpy())
+
+
 def test_view_of_a_leaf_that_requires_grad_refuses_inplace():
     x = Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="view of a leaf"):

@@ -199,6 +199,26 @@ def test_setitem_advanced_index_needs_same_dtype(index, n):
     assert outcomes[0] == outcomes[1]
 
 
+@pytest.mark.parametrize("before,after", [((), (0, ...)), ((), (slice(None), slice(None, None, 2))),
+                                          ((None,), (0,)), ((), ("array", 0))])
+def test_setitem_one_mask_beside_ints_and_slices_fills_any_dtype(before, after):
+    """x[mask, 0, ...] = a one-element value of another dtype: the ints and slices pick a view,
+    the mask is the only array, and torch fills (masked_fill) without a dtype check; a second
+    array (an integer one) makes it index_put_, which raises (found by test_fuzz_torch.py)."""
+    outcomes = []
+    for tensor in (tg.Tensor, torch.tensor):
+        x = tensor(np.zeros((3, 2, 2), dtype=np.float32))
+        mask = tensor(np.array([False, False, True]))
+        after_ = tuple(tensor(np.array([1])) if i == "array" else i for i in after)
+        try:
+            x[before + (mask,) + after_] = tensor(np.array([-1.0]))
+            outcomes.append(np.asarray(x.data if isinstance(x, tg.Tensor) else x.numpy()).tolist())
+        except RuntimeError:
+            outcomes.append("raises")
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[0] == "raises") == ("array" in after)
+
+
 def test_inplace_through_view_of_a_permuted_result():
     """log of a permuted tensor keeps its strides (not C-contiguous); an in-place change
     through a view of it works, with torch's values and gradients."""

@@ -279,8 +279,8 @@ def _overlap(target: np.ndarray, source: np.ndarray, index) -> bool:
 
 def _basic_part_makes_a_view(index, shape) -> bool:
     """Whether PyTorch, indexing with `index` (which holds arrays), first takes a view for its
-    basic part: an int, None, or a slice other than a whole axis with step 1 (torch's
-    applySlicing keeps the tensor itself for those, and for ...)."""
+    basic part: an int, None, or a slice other than a whole axis with step 1 (for such a slice
+    and for ..., torch's applySlicing keeps the tensor itself)."""
     items = index if isinstance(index, tuple) else (index,)
     consumed = sum(np.ndim(i) if isinstance(i, np.ndarray) and i.dtype == bool else 1
                    for i in items if i is not None and i is not Ellipsis)
@@ -330,10 +330,12 @@ def _same_elements(target: np.ndarray, source: np.ndarray) -> bool:
 
 
 def _is_one_mask(index) -> bool:
-    """x[mask] with a single boolean mask: PyTorch fills it (masked_fill) from a one-element
+    """x[mask] with a single boolean mask as the index's only array (ints, slices, None and ...
+    may stand beside it: x[mask, 0, ...]): PyTorch fills it (masked_fill) from a one-element
     value of any dtype."""
     items = index if isinstance(index, tuple) else (index,)
-    return len(items) == 1 and isinstance(items[0], np.ndarray) and items[0].dtype == bool
+    arrays = [item for item in items if isinstance(item, np.ndarray)]
+    return len(arrays) == 1 and arrays[0].dtype == bool
 
 
 def _picks_a_view(index) -> bool:

@@ -207,7 +207,9 @@ class AsStridedScatterFn(Function):
         (positions,) = ctx.saved_tensors
         grad_root = grad_value = None
         if ctx.needs_input_grad[0]:
-            grad_root = np.array(g, copy=True)
+            # a C-ordered copy: positions are flat indices in C order, and reshape(-1) of a
+            # g in another layout (a transpose's gradient) would be a copy, not written through
+            grad_root = np.array(g, copy=True, order="C")
             grad_root.reshape(-1)[positions] = 0
         if ctx.needs_input_grad[1]:
             grad_value = np.reshape(g, -1)[positions]
