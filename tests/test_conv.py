@@ -439,6 +439,8 @@ BAD_CONV2D = [  # (input, weight, kwargs, exception, text in the message)
     (f32(2, 3, 4, 4), f32(4, 3, 3, 3), {"groups": 0}, ValueError, "groups"),
     (f32(2, 0, 4, 4), f32(4, 0, 3, 3), {}, ValueError, "non-empty"),   # torch: wrong shape
     (f32(2, 3, 4, 4), f32(0, 3, 3, 3), {}, ValueError, "non-empty"),
+    (f32(1, 1, 1, 0), f32(2, 1, 3, 3), {"padding": 1}, ValueError, "empty batch"),   # as torch
+    (f32(2, 1, 0, 5), f32(2, 1, 1, 1), {}, ValueError, "empty batch"),
     (f32(2, 3, 4, 4), f32(4, 3, 3, 3), {"bias": f32(3)}, ValueError, "(4, 3, 3, 3)"),
 ]
 
@@ -486,6 +488,7 @@ BAD_TRANSPOSE = [  # (input, weight, kwargs, exception, text in the message)
     (f32(1, 2, 1, 1), f32(2, 2, 1, 1), {"padding": 1}, ValueError, "(1, 2, 1, 1)"),    # empty output
     (f32(1, 2, 4, 4), f32(2, 2, 3), {}, ValueError, "(2, 2, 3)"),
     (f32(1, 2, 4, 4), f32(2, 2, 3, 3), {"bias": f32(3)}, ValueError, "(3,)"),
+    (f32(2, 2, 0, 4), f32(2, 2, 3, 3), {}, ValueError, "empty batch"),             # as torch
 ]
 
 

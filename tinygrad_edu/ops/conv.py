@@ -305,10 +305,14 @@ def _check_groups(fn: str, shapes: str, groups) -> int:
 
 def _check_not_empty(fn: str, x_shape, w_shape, shapes: str) -> None:
     """No channels in the input, or an empty weight, is refused (PyTorch refuses an empty
-    weight, and for an input with no channels its conv2d gives the wrong shape, (N, 0, OH, OW))."""
+    weight, and for an input with no channels its conv2d gives the wrong shape, (N, 0, OH, OW));
+    so is an empty image in a non-empty batch (PyTorch refuses it too)."""
     if x_shape[1] == 0 or 0 in w_shape:
         raise ValueError(f"{fn}: the input's channels and every axis of the weight must be "
                          f"non-empty ({shapes})")
+    if x_shape[0] != 0 and 0 in tuple(x_shape[2:]):   # PyTorch: "Only zero batch or zero
+        raise ValueError(f"{fn}: an input with an empty spatial axis must have an empty batch "
+                         f"too, as in PyTorch ({shapes})")   # channel inputs are supported"
 
 
 def _check_positive(fn: str, shapes: str, stride, dilation, padding) -> None:
