@@ -50,23 +50,22 @@ def test_no_openmp_runtime_is_loaded():
     assert out.strip() == "[]", out
 
 
+MALLOC_16_MIB_IS_MAPPED = (
+    "import ctypes\n"
+    "libc = ctypes.CDLL('libc.so.6'); libc.malloc.restype = ctypes.c_void_p\n"
+    "p = libc.malloc(16 << 20)\n"
+    "maps = open('/proc/self/maps').read().splitlines()\n"
+    "print(any(int(a, 16) <= p < int(b, 16) and len(line.split()) == 5\n"
+    "          for line in maps for a, b in [line.split()[0].split('-')]))")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
 def test_malloc_is_left_alone_at_import():
-    """keep_freed_memory (a process-wide malloc setting) is opt-in: the mmap threshold of a
-    fresh process stays glibc's, so a 16 MiB block still comes from mmap after import."""
-    code = ("import ctypes, numpy as np\nimport tinygrad_edu\n"
-            "libc = ctypes.CDLL('libc.so.6'); libc.malloc.restype = ctypes.c_void_p\n"
-            "p = libc.malloc(16 << 20)\n"
-            "maps = open('/proc/self/maps').read().splitlines()\n"
-            "mapped = any(int(a, 16) <= p < int(b, 16) and len(line.split()) == 5\n"
-            "             for line in maps for a, b in [line.split()[0].split('-')])\n"
-            "print(mapped)")
-    if not sys.platform.startswith("linux"):
-        pytest.skip("glibc's malloc only")
-    assert run_python(code).strip() == "True"   # an anonymous mapping of its own: mmap was used
-
-
-def test_keep_freed_memory_is_an_explicit_call():
-    assert tg.keep_freed_memory() in (True, False)
+    """keep_freed_memory (a process-wide malloc setting) is opt-in: after import, a 16 MiB block
+    still comes from an mmap of its own (glibc's default); after the call, from the heap."""
+    assert run_python("import tinygrad_edu\n" + MALLOC_16_MIB_IS_MAPPED).strip() == "True"
+    assert run_python("import tinygrad_edu\nassert tinygrad_edu.keep_freed_memory()\n"
+                      + MALLOC_16_MIB_IS_MAPPED).strip() == "False"
 
 
 # ---------------------------------------------------------------------------------------------

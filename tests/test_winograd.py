@@ -216,3 +216,23 @@ def test_winograd_kernels_refuse_bad_arrays():
         winograd.output_adjoint(np.ones((1, 2, 4, 4)).transpose(0, 1, 3, 2))
     with pytest.raises(ValueError, match="contiguously"):
         winograd.input_adjoint(np.ones((16, 2, 2)).transpose(0, 2, 1), (2, 2, 2, 2), (2, 2), (0, 0))
+
+
+def test_conv2d_winograd_second_backward_after_an_infinite_gradient():
+    """retain_graph: a first backward whose gradient holds inf (taken by im2col) leaves the
+    saved Winograd state alone, so a second, finite backward still gives the right gradients."""
+    rng = np.random.default_rng(9)
+    x = tg.Tensor(rng.standard_normal((2, 16, 6, 6)), requires_grad=True)
+    w = tg.Tensor(rng.standard_normal((16, 16, 3, 3)), requires_grad=True)
+    out = conv2d(x, w, padding=1)
+    g = np.ones(out.shape)
+    g_inf = g.copy()
+    g_inf[0, 0, 0, 0] = np.inf
+    out.backward(g_inf, retain_graph=True)
+    x.grad = w.grad = None
+    out.backward(g)
+    geo = geometry(x.data, w.data, None, 1)
+    np.testing.assert_allclose(w.grad, kernels.conv2d_grad_weight_direct(x.data, g, (3, 3), *geo.args),
+                               rtol=1e-10)
+    np.testing.assert_allclose(x.grad, kernels.conv2d_grad_input_direct(g, w.data, (6, 6), *geo.args),
+                               rtol=1e-10)

@@ -112,7 +112,7 @@ def parallel_for(work: Callable[[int, int], None], n_items: int, n_values: int) 
         work(0, n_items)
         return
     bounds = [n_items * k // threads for k in range(threads + 1)]
-    pool = _get_pool(threads - 1)
+    pool = _get_pool(get_num_threads() - 1)     # one size for every job: the pool is kept
     futures = [pool.submit(work, bounds[k], bounds[k + 1]) for k in range(1, threads)]
     try:
         work(bounds[0], bounds[1])

@@ -211,21 +211,21 @@ class Conv2dFn(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w, *kept = ctx.saved_tensors
+        x, w, kept = ctx.saved_tensors               # kept: U (winograd), cols (fast) or None
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = np.ascontiguousarray(g)
         db = g.sum(axis=(0, 2, 3)) if need_b else None
-        if ctx.path == "winograd":
+        path, cols = ctx.path, kept
+        if path == "winograd":
             if not _has_infinity(g):
-                dx, dw = winograd_backward(x, *kept, g, need_x, need_w, ctx.geo)
+                dx, dw = winograd_backward(x, kept, g, need_x, need_w, ctx.geo)
                 return dx, dw, db, None
-            ctx.path, kept = "fast", [None]     # ±inf in g: im2col (recomputes the columns)
-        cols = kept[0]
-        if ctx.path == "fast":     # the same two formulas, sharing one transpose of g
+            path, cols = "fast", None            # ±inf in g: im2col (recomputes the columns)
+        if path == "fast":         # the same two formulas, sharing one transpose of g
             dx, dw = _kernels.conv2d_backward_fast(x, w, g, cols, need_x, need_w, *ctx.geo.args)
         else:
-            dx = _grad_input(g, w, x.shape[2:], ctx.geo, ctx.path) if need_x else None
-            dw = _grad_weight(x, g, w.shape[2:], ctx.geo, ctx.path) if need_w else None
+            dx = _grad_input(g, w, x.shape[2:], ctx.geo, path) if need_x else None
+            dw = _grad_weight(x, g, w.shape[2:], ctx.geo, path) if need_w else None
         return dx, dw, db, None
 
 
